@@ -1,0 +1,11 @@
+//! spasm-triage: explainable triage decision support for back muscle spasm and
+//! low back pain. Data flows one way: request → parsed answers → engine →
+//! assessment → response.
+
+pub mod api;
+pub mod configuration;
+pub mod engine;
+pub mod knowledge;
+pub mod openapi;
+pub mod startup;
+pub mod telemetry;

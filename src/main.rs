@@ -1,1 +1,114 @@
-fn main() {}
+//! spasm-triage binary: serve (default), or `kb-check [DIR]`, `kb-report`, `openapi`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use spasm_triage::configuration::get_settings;
+use spasm_triage::knowledge::{self, RuleSource};
+use spasm_triage::startup::Application;
+use spasm_triage::{openapi, telemetry};
+
+const USAGE: &str = "usage: spasm-triage [serve | kb-check [DIR] | kb-report | openapi]";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        None | Some("serve") => serve(),
+        Some("kb-check") => kb_check(args.get(1).map(PathBuf::from)),
+        Some("kb-report") => with_embedded(|kb| print!("{}", knowledge::report::render(kb))),
+        Some("openapi") => with_embedded(|kb| match openapi::to_json(&openapi::document(kb)) {
+            Ok(json) => print!("{json}"),
+            Err(e) => eprintln!("cannot serialise the OpenAPI document: {e}"),
+        }),
+        Some(other) => {
+            eprintln!("unknown command `{other}`\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn with_embedded(f: impl FnOnce(&knowledge::KnowledgeBase)) -> ExitCode {
+    match knowledge::load(&RuleSource::Embedded) {
+        Ok(kb) => {
+            f(&kb);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn kb_check(dir: Option<PathBuf>) -> ExitCode {
+    let source = dir
+        .map(RuleSource::Directory)
+        .unwrap_or(RuleSource::Embedded);
+    match knowledge::load(&source) {
+        Ok(kb) => {
+            println!(
+                "{} is valid: version {}, {}, {} codes, {} rules, {} floors, {} causes",
+                knowledge::load::describe_source(&source),
+                kb.version,
+                kb.digest,
+                kb.vocabulary.codes.len(),
+                kb.rules.len(),
+                kb.floors.len(),
+                kb.causes.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!(
+                "{} refused to load: {e}",
+                knowledge::load::describe_source(&source)
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve() -> ExitCode {
+    let settings = match get_settings(Path::new("config")) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("configuration error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let subscriber =
+        telemetry::get_subscriber(&settings.log.level, settings.log.format, std::io::stdout);
+    if tracing::subscriber::set_global_default(subscriber).is_err() {
+        eprintln!("a global tracing subscriber was already set");
+    }
+    // Fail closed: a knowledge base that does not validate never serves.
+    let source = settings.knowledge_base.source();
+    let kb = match knowledge::load(&source) {
+        Ok(kb) => kb,
+        Err(e) => {
+            tracing::error!(
+                problems = e.problems.len(),
+                "knowledge base refused to load"
+            );
+            eprintln!(
+                "{} refused to load: {e}",
+                knowledge::load::describe_source(&source)
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(version = %kb.version, digest = %kb.digest, "knowledge base loaded");
+    let runtime = match actix_web::rt::System::new().block_on(async {
+        let app = Application::build(&settings, Arc::new(kb))?;
+        tracing::info!(host = %settings.server.host, port = app.port(), "listening");
+        app.run_until_stopped().await
+    }) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("server error: {e}");
+            ExitCode::FAILURE
+        }
+    };
+    runtime
+}

@@ -312,6 +312,10 @@ pub struct RawBlock {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawMedicines {
+    /// Shown instead of the option's text when it is suppressed.
+    pub suppress_text: String,
+    /// Put before the option's text when it is cautioned.
+    pub caution_prefix: String,
     pub options: Vec<RawMedicine>,
 }
 

@@ -1,0 +1,465 @@
+//! Wire types of the JSON API. Requests are parsed strictly; responses are built
+//! from an engine assessment plus the deployment's texts (emergency number etc.).
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::engine::{Assessment, Audience, StartBackScore};
+use crate::knowledge::{KnowledgeBase, MedStatus, Review, Source};
+
+/// `POST /v1/triage` request body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "answers": {
+        "age_years": 34, "sex": "male", "onset_days_ago": 1, "onset_type": "sudden",
+        "pain_nrs_now": 7, "trigger_heavy_lifting": "present", "muscle_tender_or_knotted": "present",
+        "saddle_numbness": "absent", "tried_ice": "helped", "sbt_1_leg_pain": "disagree"
+    },
+    "options": { "audience": "patient" }
+}))]
+pub struct TriageRequest {
+    /// Answers keyed by vocabulary code (`GET /v1/vocabulary`). `age_years` and `sex`
+    /// are required; a missing code means unknown.
+    #[schema(schema_with = answers_ref)]
+    pub answers: serde_json::Map<String, serde_json::Value>,
+    pub options: Option<TriageOptions>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TriageOptions {
+    /// `patient` (default) or `clinician` (adds clinician texts and full evidence).
+    #[serde(default)]
+    pub audience: AudienceDto,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AudienceDto {
+    #[default]
+    Patient,
+    Clinician,
+}
+
+impl From<AudienceDto> for Audience {
+    fn from(a: AudienceDto) -> Audience {
+        match a {
+            AudienceDto::Patient => Audience::Patient,
+            AudienceDto::Clinician => Audience::Clinician,
+        }
+    }
+}
+
+/// The `Answers` schema is generated from the vocabulary (see `openapi::document`).
+fn answers_ref() -> utoipa::openapi::Ref {
+    utoipa::openapi::Ref::from_schema_name("Answers")
+}
+
+/// Placeholder values filled into patient texts.
+#[derive(Debug, Clone)]
+pub struct Texts {
+    pub emergency_number: String,
+    pub urgent_line: String,
+}
+
+impl Texts {
+    pub fn fill<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        if !text.contains('{') {
+            return Cow::Borrowed(text);
+        }
+        Cow::Owned(
+            text.replace("{emergency_number}", &self.emergency_number)
+                .replace("{urgent_line}", &self.urgent_line),
+        )
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KnowledgeBaseRef<'a> {
+    #[schema(example = "2026.11.0")]
+    pub version: &'a str,
+    /// `sha256:` + hex digest of the rule files.
+    #[schema(example = "sha256:0f1e...")]
+    pub digest: &'a str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SourceDto<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub url: &'a str,
+}
+
+impl<'a> From<&'a Source> for SourceDto<'a> {
+    fn from(s: &'a Source) -> Self {
+        SourceDto {
+            id: &s.id,
+            title: &s.title,
+            url: &s.url,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LevelDto {
+    EmergencyAmbulance,
+    Emergency,
+    #[serde(rename = "consultation_24")]
+    Consultation24,
+    Consultation,
+    SelfCare,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TriageDto<'a> {
+    /// One of `emergency_ambulance`, `emergency`, `consultation_24`, `consultation`, `self_care`.
+    #[schema(example = "self_care")]
+    pub level: &'static str,
+    /// 5 (`emergency_ambulance`) … 1 (`self_care`).
+    #[schema(example = 1, minimum = 1, maximum = 5)]
+    pub rank: u8,
+    /// One of `now`, `within_24h`, `within_1_week`, `within_2_weeks`, `routine`, `none`.
+    #[schema(example = "none")]
+    pub timeframe: &'static str,
+    pub care_settings: Vec<&'static str>,
+    pub action: Cow<'a, str>,
+    /// Rule and floor ids that set the level (empty for the `self_care` default).
+    pub decided_by: Vec<&'a str>,
+    pub remote_consult_suitable: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RedFlagDto<'a> {
+    #[schema(example = "R01")]
+    pub rule_id: &'a str,
+    pub title: &'a str,
+    pub level: &'static str,
+    /// Present only for `consultation` rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeframe: Option<&'static str>,
+    /// The answer codes that made the rule fire.
+    pub triggered_by: Vec<&'a str>,
+    pub screens_for: &'a [String],
+    pub patient_text: Cow<'a, str>,
+    /// Clinician audience only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clinician_text: Option<&'a str>,
+    pub sources: Vec<SourceDto<'a>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EvidenceDto<'a> {
+    /// The finding (a code or a named condition such as `age_years>=60`).
+    pub code: &'a str,
+    /// Positive supports the cause; negative (clinician audience) opposes it.
+    pub weight: i32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CauseDto<'a> {
+    pub cause: &'a str,
+    pub label: &'a str,
+    /// `likely` or `possible`.
+    pub band: &'static str,
+    pub score: i32,
+    /// `spasm_pattern` or `strain_pattern` (only on `muscle_strain_or_spasm`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub_label: Option<&'a str>,
+    pub evidence: Vec<EvidenceDto<'a>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PhaseDto<'a> {
+    #[schema(example = "phase_acute_0_72h")]
+    pub id: &'a str,
+    pub label: &'a str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdviceDto<'a> {
+    #[schema(example = "ADV-A3")]
+    pub id: &'a str,
+    pub text: Cow<'a, str>,
+    pub sources: Vec<SourceDto<'a>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MedicationDto<'a> {
+    #[schema(example = "med_opt_oral_nsaid")]
+    pub option: &'a str,
+    /// `suggest`, `caution` or `suppress`.
+    pub status: &'static str,
+    /// Answer codes behind a caution or suppression.
+    pub because: Vec<&'a str>,
+    pub text: Cow<'a, str>,
+    /// Needs a prescription (never an over-the-counter suggestion).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub prescription_only: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StartBackDto<'a> {
+    /// Total score (the minimum when items are unknown).
+    pub total: u32,
+    /// Psychosocial subscale (items 5–9; the minimum when items are unknown).
+    pub psychosocial: u32,
+    /// `low`, `medium`, `high` or `indeterminate`.
+    pub risk: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_range: Option<[u32; 2]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub psychosocial_range: Option<[u32; 2]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing_items: Option<Vec<&'a str>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SafetyNetDto<'a> {
+    #[schema(example = "SN-EMERGENCY")]
+    pub id: &'a str,
+    pub text: Cow<'a, str>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuestionDto<'a> {
+    pub code: &'a str,
+    pub question: &'a str,
+    pub screens_for: &'a [String],
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CompletenessDto<'a> {
+    pub complete: bool,
+    pub missing_screens: Vec<&'a str>,
+    pub questions: Vec<QuestionDto<'a>>,
+}
+
+/// `POST /v1/triage` response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TriageResponse<'a> {
+    /// A new UUID v4 per assessment (the only field that differs between identical requests).
+    pub assessment_id: String,
+    pub knowledge_base: KnowledgeBaseRef<'a>,
+    pub triage: TriageDto<'a>,
+    pub red_flags: Vec<RedFlagDto<'a>>,
+    pub causes: Vec<CauseDto<'a>>,
+    pub phase: Option<PhaseDto<'a>>,
+    pub advice: Vec<AdviceDto<'a>>,
+    pub medications: Vec<MedicationDto<'a>>,
+    pub startback: Option<StartBackDto<'a>>,
+    pub safety_net: Vec<SafetyNetDto<'a>>,
+    pub completeness: CompletenessDto<'a>,
+    pub disclaimer: Cow<'a, str>,
+}
+
+fn sources<'a>(kb: &'a KnowledgeBase, ids: &[usize]) -> Vec<SourceDto<'a>> {
+    ids.iter()
+        .filter_map(|i| kb.sources.get(*i))
+        .map(SourceDto::from)
+        .collect()
+}
+
+impl<'a> TriageResponse<'a> {
+    pub fn build(
+        kb: &'a KnowledgeBase,
+        a: &Assessment<'a>,
+        texts: &Texts,
+        assessment_id: String,
+    ) -> TriageResponse<'a> {
+        let code = |id: usize| kb.vocabulary.code(id).code.as_str();
+        let clinician = a.audience == Audience::Clinician;
+        let unscreened: Vec<&str> = a
+            .missing_screens
+            .iter()
+            .map(|id| kb.vocabulary.code(*id).question.as_str())
+            .collect();
+        TriageResponse {
+            assessment_id,
+            knowledge_base: KnowledgeBaseRef {
+                version: &kb.version,
+                digest: &kb.digest,
+            },
+            triage: TriageDto {
+                level: a.level.as_str(),
+                rank: a.level.rank(),
+                timeframe: a.timeframe.as_str(),
+                care_settings: a.care_settings.clone(),
+                action: texts.fill(&kb.level_info(a.level).action),
+                decided_by: a.decided_by.clone(),
+                remote_consult_suitable: a.remote_consult_suitable,
+            },
+            red_flags: a
+                .red_flags
+                .iter()
+                .map(|f| RedFlagDto {
+                    rule_id: &f.rule.id,
+                    title: &f.rule.title,
+                    level: f.rule.level.as_str(),
+                    timeframe: (f.rule.level == crate::knowledge::Level::Consultation)
+                        .then(|| f.rule.timeframe.as_str()),
+                    triggered_by: f.triggered_by.iter().map(|id| code(*id)).collect(),
+                    screens_for: &f.rule.screens_for,
+                    patient_text: texts.fill(&f.rule.patient_text),
+                    clinician_text: clinician.then_some(f.rule.clinician_text.as_str()),
+                    sources: sources(kb, &f.rule.sources),
+                })
+                .collect(),
+            causes: a
+                .causes
+                .iter()
+                .map(|c| CauseDto {
+                    cause: &c.cause.id,
+                    label: &c.cause.label,
+                    band: c.band.as_str(),
+                    score: c.score,
+                    sub_label: c.sub_label,
+                    evidence: c
+                        .evidence
+                        .iter()
+                        .map(|e| EvidenceDto {
+                            code: e.name,
+                            weight: e.weight,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            phase: a.phase.map(|p| PhaseDto {
+                id: &p.id,
+                label: &p.label,
+            }),
+            advice: a
+                .advice
+                .iter()
+                .map(|b| AdviceDto {
+                    id: &b.id,
+                    text: texts.fill(&b.text),
+                    sources: sources(kb, &b.sources),
+                })
+                .collect(),
+            medications: a
+                .medications
+                .iter()
+                .map(|m| {
+                    let text = match m.status {
+                        MedStatus::Suppress => texts.fill(&kb.medicine_texts.suppress_text),
+                        MedStatus::Caution => Cow::Owned(format!(
+                            "{} {}",
+                            kb.medicine_texts.caution_prefix.trim(),
+                            texts.fill(&m.medicine.text)
+                        )),
+                        MedStatus::Suggest => texts.fill(&m.medicine.text),
+                    };
+                    MedicationDto {
+                        option: &m.medicine.id,
+                        status: m.status.as_str(),
+                        because: m.because.iter().map(|id| code(*id)).collect(),
+                        text,
+                        prescription_only: m.medicine.prescription_only,
+                    }
+                })
+                .collect(),
+            startback: a.startback.as_ref().map(|s| startback(kb, s)),
+            safety_net: a
+                .safety_net
+                .iter()
+                .map(|b| {
+                    let filled = texts.fill(&b.text);
+                    let text = if filled.contains("{unscreened}") {
+                        Cow::Owned(filled.replace("{unscreened}", &unscreened.join(" ")))
+                    } else {
+                        filled
+                    };
+                    SafetyNetDto { id: &b.id, text }
+                })
+                .collect(),
+            completeness: CompletenessDto {
+                complete: a.complete(),
+                missing_screens: a.missing_screens.iter().map(|id| code(*id)).collect(),
+                questions: a
+                    .missing_screens
+                    .iter()
+                    .map(|id| {
+                        let def = kb.vocabulary.code(*id);
+                        QuestionDto {
+                            code: &def.code,
+                            question: &def.question,
+                            screens_for: &def.screens_for,
+                        }
+                    })
+                    .collect(),
+            },
+            disclaimer: texts.fill(&kb.disclaimer),
+        }
+    }
+}
+
+fn startback<'a>(kb: &'a KnowledgeBase, s: &StartBackScore) -> StartBackDto<'a> {
+    let partial = !s.missing_items.is_empty();
+    StartBackDto {
+        total: s.total,
+        psychosocial: s.psychosocial,
+        risk: s.risk.map(|r| r.as_str()).unwrap_or("indeterminate"),
+        total_range: partial.then_some([s.total, s.total_max]),
+        psychosocial_range: partial.then_some([s.psychosocial, s.psychosocial_max]),
+        missing_items: partial.then(|| {
+            s.missing_items
+                .iter()
+                .map(|id| kb.vocabulary.code(*id).code.as_str())
+                .collect()
+        }),
+    }
+}
+
+/// One vocabulary entry of `GET /v1/vocabulary`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VocabularyCode<'a> {
+    pub code: &'a str,
+    pub group: &'a str,
+    /// `tri`, `integer`, `number`, `enum`, `set` or `response`.
+    #[serde(rename = "type")]
+    pub value_type: &'static str,
+    /// Allowed values (tri, enum, set, response).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<&'a str>,
+    pub question: &'a str,
+    pub screens_for: &'a [String],
+    pub required_screen: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loinc: Option<&'a str>,
+    /// `reference`, `draft` (awaiting clinical sign-off) or `approved`.
+    pub review: &'static str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VocabularyResponse<'a> {
+    pub knowledge_base: KnowledgeBaseRef<'a>,
+    pub groups: Vec<GroupDto<'a>>,
+    /// Required safety screens first, in clinical priority order.
+    pub codes: Vec<VocabularyCode<'a>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupDto<'a> {
+    pub id: &'a str,
+    pub label: &'a str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Status {
+    #[schema(example = "ok")]
+    pub status: &'static str,
+}
+
+pub fn review(r: Review) -> &'static str {
+    r.as_str()
+}

@@ -1,0 +1,267 @@
+//! Read-only endpoints: vocabulary, knowledge base, health, readiness, the spec.
+
+use actix_web::http::header;
+use actix_web::{get, web, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::dto::{
+    GroupDto, KnowledgeBaseRef, SourceDto, Status, VocabularyCode, VocabularyResponse,
+};
+use super::AppState;
+use crate::knowledge::report::describe;
+use crate::knowledge::{KnowledgeBase, Level, ValueKind, RESPONSE_VALUES};
+
+/// List the answer vocabulary
+///
+/// Every code the service understands, with its group, value type, allowed values or
+/// range, the plain-language intake question, what it screens for, and whether it is a
+/// required safety screen. Required screens come first, in clinical priority order.
+#[utoipa::path(
+    get,
+    path = "/v1/vocabulary",
+    operation_id = "getVocabulary",
+    tag = "knowledge base",
+    responses((status = 200, description = "The vocabulary", body = VocabularyResponse))
+)]
+#[get("/v1/vocabulary")]
+pub async fn vocabulary(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(vocabulary_response(&state.kb))
+}
+
+pub fn vocabulary_response(kb: &KnowledgeBase) -> VocabularyResponse<'_> {
+    let codes = kb
+        .vocabulary
+        .display_order()
+        .into_iter()
+        .map(|id| {
+            let c = kb.vocabulary.code(id);
+            let (values, minimum, maximum) = match &c.kind {
+                ValueKind::Tri => (Some(vec!["present", "absent", "unknown"]), None, None),
+                ValueKind::Integer { min, max } | ValueKind::Number { min, max } => {
+                    (None, Some(*min), Some(*max))
+                }
+                ValueKind::Enum { values } | ValueKind::Set { values } => (
+                    Some(values.iter().map(String::as_str).collect()),
+                    None,
+                    None,
+                ),
+                ValueKind::Response => (Some(RESPONSE_VALUES.to_vec()), None, None),
+            };
+            VocabularyCode {
+                code: &c.code,
+                group: &c.group,
+                value_type: c.kind.type_name(),
+                values,
+                minimum,
+                maximum,
+                unit: c.unit.as_deref(),
+                question: &c.question,
+                screens_for: &c.screens_for,
+                required_screen: c.required_screen,
+                loinc: c.loinc.as_deref(),
+                review: c.review.as_str(),
+            }
+        })
+        .collect();
+    VocabularyResponse {
+        knowledge_base: KnowledgeBaseRef {
+            version: &kb.version,
+            digest: &kb.digest,
+        },
+        groups: kb
+            .vocabulary
+            .groups
+            .iter()
+            .map(|g| GroupDto {
+                id: &g.id,
+                label: &g.label,
+            })
+            .collect(),
+        codes,
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RuleSummary<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub level: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeframe: Option<&'static str>,
+    /// The condition in plain words.
+    pub condition: String,
+    pub screens_for: &'a [String],
+    pub remote_ok: bool,
+    pub sources: Vec<&'a str>,
+    /// `reference`, `draft` or `approved`.
+    pub review: &'static str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CauseSummary<'a> {
+    pub id: &'a str,
+    pub label: &'a str,
+    pub priority: u32,
+    pub sources: Vec<&'a str>,
+    pub review: &'static str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BlockSummary<'a> {
+    pub id: &'a str,
+    pub text: &'a str,
+    pub sources: Vec<&'a str>,
+    pub review: &'static str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KnowledgeBaseResponse<'a> {
+    pub version: &'a str,
+    pub digest: &'a str,
+    pub title: &'a str,
+    /// Red-flag rules, then floors.
+    pub rules: Vec<RuleSummary<'a>>,
+    pub causes: Vec<CauseSummary<'a>>,
+    pub advice: Vec<BlockSummary<'a>>,
+    pub medicines: Vec<BlockSummary<'a>>,
+    pub safety_net: Vec<BlockSummary<'a>>,
+    pub sources: Vec<SourceDto<'a>>,
+}
+
+/// Describe the knowledge base
+///
+/// Version, digest, and every rule, floor, cause, advice block, medicine option,
+/// safety-net block and source with ids, titles, levels, sources and review status:
+/// what a clinical safety officer reviews.
+#[utoipa::path(
+    get,
+    path = "/v1/knowledge-base",
+    operation_id = "getKnowledgeBase",
+    tag = "knowledge base",
+    responses((status = 200, description = "The knowledge base", body = KnowledgeBaseResponse))
+)]
+#[get("/v1/knowledge-base")]
+pub async fn knowledge_base(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(knowledge_base_response(&state.kb))
+}
+
+pub fn knowledge_base_response(kb: &KnowledgeBase) -> KnowledgeBaseResponse<'_> {
+    let ids = |list: &[usize]| -> Vec<&str> {
+        list.iter()
+            .filter_map(|i| kb.sources.get(*i))
+            .map(|s| s.id.as_str())
+            .collect()
+    };
+    let timeframe = |level: Level, t: crate::knowledge::Timeframe| {
+        (level == Level::Consultation).then(|| t.as_str())
+    };
+    let mut rules: Vec<RuleSummary<'_>> = kb
+        .rules
+        .iter()
+        .map(|r| RuleSummary {
+            id: &r.id,
+            title: &r.title,
+            level: r.level.as_str(),
+            timeframe: timeframe(r.level, r.timeframe),
+            condition: describe(kb, &r.when),
+            screens_for: &r.screens_for,
+            remote_ok: r.remote_ok,
+            sources: ids(&r.sources),
+            review: r.review.as_str(),
+        })
+        .collect();
+    rules.extend(kb.floors.iter().map(|f| RuleSummary {
+        id: &f.id,
+        title: &f.title,
+        level: f.level.as_str(),
+        timeframe: timeframe(f.level, f.timeframe),
+        condition: describe(kb, &f.when),
+        screens_for: &[],
+        remote_ok: f.remote_ok,
+        sources: ids(&f.sources),
+        review: f.review.as_str(),
+    }));
+    KnowledgeBaseResponse {
+        version: &kb.version,
+        digest: &kb.digest,
+        title: &kb.title,
+        rules,
+        causes: kb
+            .causes
+            .iter()
+            .map(|c| CauseSummary {
+                id: &c.id,
+                label: &c.label,
+                priority: c.priority,
+                sources: ids(&c.sources),
+                review: c.review.as_str(),
+            })
+            .collect(),
+        advice: kb
+            .advice
+            .blocks
+            .iter()
+            .map(|b| BlockSummary {
+                id: &b.id,
+                text: &b.text,
+                sources: ids(&b.sources),
+                review: b.review.as_str(),
+            })
+            .collect(),
+        medicines: kb
+            .medicines
+            .iter()
+            .map(|m| BlockSummary {
+                id: &m.id,
+                text: &m.text,
+                sources: ids(&m.sources),
+                review: m.review.as_str(),
+            })
+            .collect(),
+        safety_net: kb
+            .safety_net
+            .iter()
+            .map(|b| BlockSummary {
+                id: &b.id,
+                text: &b.text,
+                sources: ids(&b.sources),
+                review: b.review.as_str(),
+            })
+            .collect(),
+        sources: kb.sources.iter().map(SourceDto::from).collect(),
+    }
+}
+
+/// Liveness
+///
+/// The process is up and serving.
+#[utoipa::path(get, path = "/health", operation_id = "health", tag = "operations",
+    responses((status = 200, description = "Alive", body = Status, example = json!({"status": "ok"}))))]
+#[get("/health")]
+pub async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(Status { status: "ok" })
+}
+
+/// Readiness
+///
+/// The knowledge base is loaded and validated (the process does not start otherwise).
+#[utoipa::path(get, path = "/ready", operation_id = "ready", tag = "operations",
+    responses((status = 200, description = "Ready to assess", body = Status, example = json!({"status": "ok"}))))]
+#[get("/ready")]
+pub async fn ready() -> HttpResponse {
+    // The server only starts listening after the knowledge base validated.
+    HttpResponse::Ok().json(Status { status: "ok" })
+}
+
+/// The OpenAPI document
+///
+/// This document (OpenAPI 3.1), identical to the committed `openapi/openapi.json`.
+#[utoipa::path(get, path = "/openapi.json", operation_id = "getOpenApi", tag = "operations",
+    responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json", body = Object)))]
+#[get("/openapi.json")]
+pub async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "application/json"))
+        .body(state.openapi_json.clone())
+}

@@ -1,0 +1,241 @@
+//! `POST /v1/triage`.
+
+use actix_web::http::header;
+use actix_web::{post, web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use serde_json::{Map, Value};
+
+use super::dto::{AudienceDto, TriageRequest, TriageResponse};
+use super::error::{escape_pointer, ApiError, ErrorCode, Problem};
+use super::AppState;
+use crate::engine::{self, parse_answers, Audience};
+
+/// Assess back pain answers
+///
+/// Runs the red-flag rules, cause scoring, STarT Back and content selection on one
+/// set of answers and returns an explained assessment. Deterministic: the same
+/// answers give the same body apart from `assessment_id`. A required safety screen
+/// left unknown floors the level at `consultation_24` and comes back in
+/// `completeness.questions`.
+#[utoipa::path(
+    post,
+    path = "/v1/triage",
+    operation_id = "triage",
+    tag = "triage",
+    request_body(content = TriageRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The assessment", body = TriageResponse,
+            headers(("Cache-Control" = String, description = "`no-store`"), ("X-Request-Id" = String, description = "Request id for support"))),
+        (status = 400, description = "Malformed JSON (`malformed_json`)", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:spasm-triage:problem:malformed_json", "title": "The request body is not valid JSON", "status": 400, "detail": "syntax error at line 1, column 12", "code": "malformed_json"})),
+        (status = 405, description = "Method not allowed (`method_not_allowed`)", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:spasm-triage:problem:method_not_allowed", "title": "Method not allowed on this resource", "status": 405, "detail": "GET is not allowed here; allowed: POST", "code": "method_not_allowed"})),
+        (status = 413, description = "Body over the limit (`payload_too_large`)", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:spasm-triage:problem:payload_too_large", "title": "The request body is too large", "status": 413, "detail": "the body must be at most 65536 bytes", "code": "payload_too_large"})),
+        (status = 415, description = "Not `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:spasm-triage:problem:unsupported_media_type", "title": "The request body must be application/json", "status": 415, "detail": "send Content-Type: application/json", "code": "unsupported_media_type"})),
+        (status = 422, description = "Well-formed JSON that cannot be accepted: `invalid_request_shape`, `unknown_answer_code`, `derived_answer_code`, `invalid_answer_value`, `missing_required_answer`, `invalid_option`", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:spasm-triage:problem:unknown_answer_code", "title": "An answer uses a code that is not in the vocabulary", "status": 422, "detail": "1 answer could not be accepted", "code": "unknown_answer_code",
+                "errors": [{"path": "/answers/saddle_numbnes", "code": "unknown_answer_code", "message": "`saddle_numbnes` is not a vocabulary code; did you mean `saddle_numbness`?", "did_you_mean": ["saddle_numbness"]}]})),
+        (status = 500, description = "Internal error (`internal`); details only in the server logs", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:spasm-triage:problem:internal", "title": "Internal error", "status": 500, "detail": "an internal error occurred; quote the X-Request-Id header", "code": "internal"})),
+    )
+)]
+#[post("/v1/triage")]
+pub async fn triage(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    require_json(&req)?;
+    let body = read_body(&req, payload, state.body_limit).await?;
+    let (answers, audience) = parse_request(&body)?;
+    let kb = &state.kb;
+    let answers = parse_answers(kb, &answers).map_err(|e| ApiError::from_answers(&e))?;
+    let assessment = engine::assess(kb, &answers, audience);
+    let fired: Vec<&str> = assessment
+        .red_flags
+        .iter()
+        .map(|f| f.rule.id.as_str())
+        .collect();
+    crate::telemetry::record_decision(assessment.level.as_str(), &fired);
+    let response = TriageResponse::build(
+        kb,
+        &assessment,
+        &state.texts,
+        uuid::Uuid::new_v4().to_string(),
+    );
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(response))
+}
+
+pub(crate) fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence == "application/json" {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "send the body with Content-Type: application/json",
+        ))
+    }
+}
+
+pub(crate) async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<Vec<u8>, ApiError> {
+    let too_large = || {
+        ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("the body must be at most {limit} bytes"),
+        )
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let mut body = Vec::with_capacity(declared.unwrap_or(1024).min(limit));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| {
+            ApiError::new(
+                ErrorCode::MalformedJson,
+                "the request body could not be read",
+            )
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Describe a JSON error without quoting the input (it may be health data).
+pub(crate) fn malformed(e: &serde_json::Error) -> ApiError {
+    let what = match e.classify() {
+        serde_json::error::Category::Eof => "the JSON ends too early",
+        serde_json::error::Category::Io => "the body could not be read",
+        _ if e.to_string().contains("recursion limit") => "the JSON is nested too deeply",
+        _ if e.to_string().contains("number out of range") => "a number is out of range",
+        _ => "syntax error",
+    };
+    ApiError::new(
+        ErrorCode::MalformedJson,
+        format!("{what} at line {}, column {}", e.line(), e.column()),
+    )
+}
+
+/// The top level of the request, checked by hand so each mistake gets its own code and path.
+fn parse_request(body: &[u8]) -> Result<(Map<String, Value>, Audience), ApiError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| malformed(&e))?;
+    let Value::Object(mut top) = value else {
+        return Err(ApiError::field(
+            ErrorCode::InvalidRequestShape,
+            "",
+            "the body must be a JSON object with `answers`",
+        ));
+    };
+    if let Some(key) = top.keys().find(|k| *k != "answers" && *k != "options") {
+        return Err(ApiError::field(
+            ErrorCode::InvalidRequestShape,
+            format!("/{}", escape_pointer(key)),
+            "unknown top-level key; allowed: `answers`, `options`",
+        ));
+    }
+    let audience = match top.remove("options") {
+        None | Some(Value::Null) => Audience::Patient,
+        Some(options) => parse_options(options)?,
+    };
+    match top.remove("answers") {
+        Some(Value::Object(answers)) => Ok((answers, audience)),
+        Some(_) => Err(ApiError::field(
+            ErrorCode::InvalidRequestShape,
+            "/answers",
+            "`answers` must be an object keyed by vocabulary code",
+        )),
+        None => Err(ApiError::field(
+            ErrorCode::InvalidRequestShape,
+            "/answers",
+            "`answers` is required",
+        )),
+    }
+}
+
+fn parse_options(options: Value) -> Result<Audience, ApiError> {
+    let Value::Object(map) = options else {
+        return Err(ApiError::field(
+            ErrorCode::InvalidOption,
+            "/options",
+            "`options` must be an object",
+        ));
+    };
+    let mut audience = Audience::Patient;
+    for (key, value) in map {
+        if key != "audience" {
+            return Err(ApiError::field(
+                ErrorCode::InvalidOption,
+                format!("/options/{}", escape_pointer(&key)),
+                "unknown option; allowed: `audience`",
+            ));
+        }
+        let parsed: AudienceDto = serde_json::from_value(value).map_err(|_| {
+            ApiError::field(
+                ErrorCode::InvalidOption,
+                "/options/audience",
+                "`audience` must be \"patient\" or \"clinician\"",
+            )
+        })?;
+        audience = parsed.into();
+    }
+    Ok(audience)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shape_errors_have_their_own_codes() {
+        let code = |body: &str| parse_request(body.as_bytes()).err().map(|e| e.code);
+        assert_eq!(code("[]"), Some(ErrorCode::InvalidRequestShape));
+        assert_eq!(code("{}"), Some(ErrorCode::InvalidRequestShape));
+        assert_eq!(
+            code(r#"{"answers": []}"#),
+            Some(ErrorCode::InvalidRequestShape)
+        );
+        assert_eq!(
+            code(r#"{"answers": {}, "extra": 1}"#),
+            Some(ErrorCode::InvalidRequestShape)
+        );
+        assert_eq!(
+            code(r#"{"answers": {}, "options": {"audience": "doctor"}}"#),
+            Some(ErrorCode::InvalidOption)
+        );
+        assert_eq!(
+            code(r#"{"answers": {}, "options": {"language": "en"}}"#),
+            Some(ErrorCode::InvalidOption)
+        );
+        assert_eq!(code(r#"{"answers": {}"#), Some(ErrorCode::MalformedJson));
+        assert_eq!(
+            code(r#"{"answers": {}, "options": {"audience": "clinician"}}"#),
+            None
+        );
+    }
+}

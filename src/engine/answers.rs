@@ -1,0 +1,243 @@
+//! Parsing a request's `answers` object against the vocabulary.
+//!
+//! This is the edge between untrusted JSON and the engine: after `parse_answers`
+//! every value has the code's type and lies in its range. Errors name the field
+//! and what is allowed, never the value sent (it may be health data).
+
+use serde_json::{Map, Value as Json};
+
+use crate::knowledge::{CodeId, KnowledgeBase, ValueKind, RESPONSE_VALUES};
+
+/// Answers every request must carry (API contract).
+pub const REQUIRED_ANSWERS: [&str; 2] = ["age_years", "sex"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tri {
+    Present,
+    Absent,
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Tri(Tri),
+    Number(f64),
+    /// Index into the code's allowed values (enum or response).
+    Choice(u16),
+    /// Indices into the code's allowed values, sorted, without duplicates.
+    Set(Vec<u16>),
+}
+
+/// Parsed answers, indexed by vocabulary code id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answers {
+    values: Vec<Option<Value>>,
+}
+
+impl Answers {
+    /// No answers at all (every code unknown).
+    pub fn empty(kb: &KnowledgeBase) -> Answers {
+        Answers {
+            values: vec![None; kb.vocabulary.codes.len()],
+        }
+    }
+
+    pub fn get(&self, id: CodeId) -> Option<&Value> {
+        self.values.get(id).and_then(Option::as_ref)
+    }
+
+    /// Set an answer directly (tests, the FHIR mapping); the caller guarantees its type.
+    pub fn set(&mut self, id: CodeId, value: Option<Value>) {
+        if let Some(slot) = self.values.get_mut(id) {
+            *slot = value;
+        }
+    }
+
+    pub fn tri(&self, id: CodeId) -> Tri {
+        match self.get(id) {
+            Some(Value::Tri(t)) => *t,
+            _ => Tri::Unknown,
+        }
+    }
+
+    pub fn number(&self, id: CodeId) -> Option<f64> {
+        match self.get(id) {
+            Some(Value::Number(n)) => Some(*n),
+            _ => None,
+        }
+    }
+
+    pub fn choice(&self, id: CodeId) -> Option<u16> {
+        match self.get(id) {
+            Some(Value::Choice(c)) => Some(*c),
+            _ => None,
+        }
+    }
+
+    /// Ids of the codes that carry an answer.
+    pub fn answered(&self) -> impl Iterator<Item = CodeId> + '_ {
+        self.values
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| v.as_ref().map(|_| i))
+    }
+}
+
+/// Why an answer was refused (stable codes of the API contract).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnswerErrorKind {
+    UnknownAnswerCode,
+    DerivedAnswerCode,
+    InvalidAnswerValue,
+    MissingRequiredAnswer,
+}
+
+impl AnswerErrorKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            AnswerErrorKind::UnknownAnswerCode => "unknown_answer_code",
+            AnswerErrorKind::DerivedAnswerCode => "derived_answer_code",
+            AnswerErrorKind::InvalidAnswerValue => "invalid_answer_value",
+            AnswerErrorKind::MissingRequiredAnswer => "missing_required_answer",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnswerError {
+    pub kind: AnswerErrorKind,
+    /// The answer code concerned.
+    pub code: String,
+    pub message: String,
+    pub did_you_mean: Vec<String>,
+}
+
+/// Parse an `answers` object. Every problem is reported, in code order.
+pub fn parse_answers(
+    kb: &KnowledgeBase,
+    answers: &Map<String, Json>,
+) -> Result<Answers, Vec<AnswerError>> {
+    let vocabulary = &kb.vocabulary;
+    let mut parsed = Answers::empty(kb);
+    let mut errors = Vec::new();
+    for (key, json) in answers {
+        let Some(id) = vocabulary.lookup(key) else {
+            if vocabulary.is_derived_name(key) {
+                errors.push(AnswerError {
+                    kind: AnswerErrorKind::DerivedAnswerCode,
+                    code: key.clone(),
+                    message: format!("`{key}` is worked out by the service from other answers and cannot be sent"),
+                    did_you_mean: Vec::new(),
+                });
+            } else {
+                let did_you_mean = vocabulary.suggestions(key);
+                errors.push(AnswerError {
+                    kind: AnswerErrorKind::UnknownAnswerCode,
+                    code: key.clone(),
+                    message: if did_you_mean.is_empty() {
+                        format!("`{key}` is not a vocabulary code (see GET /v1/vocabulary)")
+                    } else {
+                        format!(
+                            "`{key}` is not a vocabulary code; did you mean `{}`?",
+                            did_you_mean.join("`, `")
+                        )
+                    },
+                    did_you_mean,
+                });
+            }
+            continue;
+        };
+        let kind = &vocabulary.code(id).kind;
+        match parse_value(kind, json) {
+            Ok(value) => parsed.values[id] = value,
+            Err(expected) => errors.push(AnswerError {
+                kind: AnswerErrorKind::InvalidAnswerValue,
+                code: key.clone(),
+                message: format!("`{key}` must be {expected}"),
+                did_you_mean: Vec::new(),
+            }),
+        }
+    }
+    for required in REQUIRED_ANSWERS {
+        let given = vocabulary
+            .lookup(required)
+            .is_some_and(|id| parsed.get(id).is_some());
+        let refused = errors.iter().any(|e| e.code == required);
+        if !given && !refused {
+            errors.push(AnswerError {
+                kind: AnswerErrorKind::MissingRequiredAnswer,
+                code: required.to_owned(),
+                message: format!("`{required}` is required"),
+                did_you_mean: Vec::new(),
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(parsed)
+    } else {
+        errors.sort_by(|a, b| a.code.cmp(&b.code));
+        Err(errors)
+    }
+}
+
+/// The parsed value, or a description of what is allowed.
+fn parse_value(kind: &ValueKind, json: &Json) -> Result<Option<Value>, String> {
+    match kind {
+        ValueKind::Tri => match json.as_str() {
+            Some("present") => Ok(Some(Value::Tri(Tri::Present))),
+            Some("absent") => Ok(Some(Value::Tri(Tri::Absent))),
+            Some("unknown") => Ok(Some(Value::Tri(Tri::Unknown))),
+            _ => Err("one of \"present\", \"absent\", \"unknown\"".to_owned()),
+        },
+        ValueKind::Integer { min, max } => {
+            let n = json.as_f64().filter(|n| n.is_finite() && n.fract() == 0.0);
+            match n {
+                Some(n) if n >= *min && n <= *max => Ok(Some(Value::Number(n))),
+                _ => Err(format!("a whole number from {min} to {max}")),
+            }
+        }
+        ValueKind::Number { min, max } => match json.as_f64().filter(|n| n.is_finite()) {
+            Some(n) if n >= *min && n <= *max => Ok(Some(Value::Number(n))),
+            _ => Err(format!("a number from {min} to {max}")),
+        },
+        ValueKind::Enum { values } => json
+            .as_str()
+            .and_then(|s| kind.choice_index(s))
+            .map(|i| Some(Value::Choice(i)))
+            .ok_or_else(|| format!("one of {}", quoted(values.iter().map(String::as_str)))),
+        ValueKind::Response => json
+            .as_str()
+            .and_then(|s| kind.choice_index(s))
+            .map(|i| Some(Value::Choice(i)))
+            .ok_or_else(|| format!("one of {}", quoted(RESPONSE_VALUES.into_iter()))),
+        ValueKind::Set { values } => {
+            let expected = || {
+                format!(
+                    "an array of distinct values from {}",
+                    quoted(values.iter().map(String::as_str))
+                )
+            };
+            let items = json.as_array().ok_or_else(expected)?;
+            let mut indices = Vec::with_capacity(items.len());
+            for item in items {
+                let i = item
+                    .as_str()
+                    .and_then(|s| kind.choice_index(s))
+                    .ok_or_else(expected)?;
+                if indices.contains(&i) {
+                    return Err(expected());
+                }
+                indices.push(i);
+            }
+            indices.sort_unstable();
+            Ok(Some(Value::Set(indices)))
+        }
+    }
+}
+
+fn quoted<'a>(values: impl Iterator<Item = &'a str>) -> String {
+    values
+        .map(|v| format!("\"{v}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

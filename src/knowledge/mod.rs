@@ -1,0 +1,12 @@
+//! The clinical knowledge base: rule files as data, loaded, validated and compiled.
+//! No HTTP and no request handling here.
+
+pub mod condition;
+pub mod fuzzy;
+pub mod load;
+pub mod model;
+pub mod raw;
+pub mod report;
+
+pub use load::{load, load_from_files, LoadError, Problem, RuleSource};
+pub use model::*;

@@ -1,0 +1,591 @@
+//! The validated, compiled knowledge base the engine runs on.
+
+use std::collections::HashMap;
+
+use super::condition::Cond;
+
+/// Triage levels, ordered by urgency (rank 1..=5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    SelfCare = 1,
+    Consultation = 2,
+    Consultation24 = 3,
+    Emergency = 4,
+    EmergencyAmbulance = 5,
+}
+
+impl Level {
+    pub const ALL: [Level; 5] = [
+        Level::EmergencyAmbulance,
+        Level::Emergency,
+        Level::Consultation24,
+        Level::Consultation,
+        Level::SelfCare,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::SelfCare => "self_care",
+            Level::Consultation => "consultation",
+            Level::Consultation24 => "consultation_24",
+            Level::Emergency => "emergency",
+            Level::EmergencyAmbulance => "emergency_ambulance",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Level> {
+        Level::ALL.into_iter().find(|l| l.as_str() == s)
+    }
+
+    pub fn rank(self) -> u8 {
+        self as u8
+    }
+
+    pub fn is_emergency(self) -> bool {
+        self >= Level::Emergency
+    }
+}
+
+/// When to act. Ordered from most to least urgent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Timeframe {
+    Now,
+    Within24h,
+    Within1Week,
+    Within2Weeks,
+    Routine,
+    None,
+}
+
+impl Timeframe {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Timeframe::Now => "now",
+            Timeframe::Within24h => "within_24h",
+            Timeframe::Within1Week => "within_1_week",
+            Timeframe::Within2Weeks => "within_2_weeks",
+            Timeframe::Routine => "routine",
+            Timeframe::None => "none",
+        }
+    }
+
+    /// Timeframes a `consultation` rule may name.
+    pub fn parse_consultation(s: &str) -> Option<Timeframe> {
+        match s {
+            "within_1_week" => Some(Timeframe::Within1Week),
+            "within_2_weeks" => Some(Timeframe::Within2Weeks),
+            "routine" => Some(Timeframe::Routine),
+            _ => None,
+        }
+    }
+
+    /// The timeframe implied by a level (for `consultation`, the rule's own).
+    pub fn for_level(level: Level, consultation: Option<Timeframe>) -> Timeframe {
+        match level {
+            Level::EmergencyAmbulance | Level::Emergency => Timeframe::Now,
+            Level::Consultation24 => Timeframe::Within24h,
+            Level::Consultation => consultation.unwrap_or(Timeframe::Routine),
+            Level::SelfCare => Timeframe::None,
+        }
+    }
+}
+
+/// Care settings in the order responses list them (reference §7.6).
+pub const CARE_SETTINGS: [&str; 9] = [
+    "ambulance",
+    "emergency_department",
+    "maternity",
+    "oncology_team",
+    "urgent_care",
+    "gp",
+    "rheumatology",
+    "physiotherapy",
+    "pharmacist",
+];
+
+/// Values a `screens_for` list may use (reference §7.9).
+pub const SCREENS_FOR: [&str; 29] = [
+    "cauda_equina_syndrome",
+    "spinal_cord_compression",
+    "nerve_root_compression",
+    "spinal_infection",
+    "sepsis",
+    "malignancy",
+    "metastatic_spinal_cord_compression",
+    "vertebral_fracture",
+    "aortic_aneurysm_or_dissection",
+    "acute_coronary_syndrome",
+    "pulmonary_embolism",
+    "stroke",
+    "meningitis",
+    "subarachnoid_haemorrhage",
+    "renal_colic_or_pyelonephritis",
+    "pancreatitis",
+    "gastrointestinal_bleed",
+    "ectopic_pregnancy",
+    "obstetric_emergency",
+    "rhabdomyolysis",
+    "inflammatory_back_pain",
+    "medication_adverse_effect",
+    "persistent_pain_risk",
+    "uncontrolled_pain",
+    "paediatric_back_pain",
+    "pregnancy_care",
+    "hepatobiliary_disease",
+    "electrolyte_disturbance",
+    "unscreened_red_flags",
+];
+
+/// Values of the `response` type (`tried_*` codes).
+pub const RESPONSE_VALUES: [&str; 8] = [
+    "not_tried",
+    "helped",
+    "helped_within_48h",
+    "partly_helped",
+    "no_help",
+    "made_worse",
+    "side_effects",
+    "unknown",
+];
+
+pub type CodeId = usize;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValueKind {
+    Tri,
+    Integer { min: f64, max: f64 },
+    Number { min: f64, max: f64 },
+    Enum { values: Vec<String> },
+    Set { values: Vec<String> },
+    Response,
+}
+
+impl ValueKind {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ValueKind::Tri => "tri",
+            ValueKind::Integer { .. } => "integer",
+            ValueKind::Number { .. } => "number",
+            ValueKind::Enum { .. } => "enum",
+            ValueKind::Set { .. } => "set",
+            ValueKind::Response => "response",
+        }
+    }
+
+    /// Allowed string values for choice-like kinds.
+    pub fn choices(&self) -> &[String] {
+        match self {
+            ValueKind::Enum { values } | ValueKind::Set { values } => values,
+            _ => &[],
+        }
+    }
+
+    /// Index of a choice value, for enums, sets and responses.
+    pub fn choice_index(&self, value: &str) -> Option<u16> {
+        let position = match self {
+            ValueKind::Enum { values } | ValueKind::Set { values } => {
+                values.iter().position(|v| v == value)
+            }
+            ValueKind::Response => RESPONSE_VALUES.iter().position(|v| *v == value),
+            _ => None,
+        };
+        position.and_then(|p| u16::try_from(p).ok())
+    }
+
+    pub fn choice_name(&self, index: u16) -> Option<&str> {
+        let i = usize::from(index);
+        match self {
+            ValueKind::Enum { values } | ValueKind::Set { values } => {
+                values.get(i).map(String::as_str)
+            }
+            ValueKind::Response => RESPONSE_VALUES.get(i).copied(),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CodeDef {
+    pub code: String,
+    pub group: String,
+    pub kind: ValueKind,
+    pub question: String,
+    pub screens_for: Vec<String>,
+    pub unit: Option<String>,
+    pub loinc: Option<String>,
+    pub required_screen: bool,
+    pub review: Review,
+}
+
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub id: String,
+    pub label: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct RequiredScreen {
+    pub code: CodeId,
+    pub unless: Option<Cond>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Vocabulary {
+    pub groups: Vec<Group>,
+    pub codes: Vec<CodeDef>,
+    /// In clinical priority order (reference §7.4).
+    pub required_screens: Vec<RequiredScreen>,
+    pub(crate) index: HashMap<String, CodeId>,
+    /// Names that exist but may not be sent as answers (derived findings, engine outputs).
+    pub(crate) derived_names: Vec<String>,
+}
+
+impl Vocabulary {
+    pub fn lookup(&self, code: &str) -> Option<CodeId> {
+        self.index.get(code).copied()
+    }
+
+    pub fn code(&self, id: CodeId) -> &CodeDef {
+        &self.codes[id]
+    }
+
+    pub fn is_derived_name(&self, name: &str) -> bool {
+        self.derived_names.iter().any(|n| n == name)
+    }
+
+    /// Known codes closest to a misspelt one, best first.
+    pub fn suggestions(&self, unknown: &str) -> Vec<String> {
+        super::fuzzy::closest(unknown, self.codes.iter().map(|c| c.code.as_str()), 3)
+    }
+
+    /// Codes in the order `GET /v1/vocabulary` lists them: required screens first.
+    pub fn display_order(&self) -> Vec<CodeId> {
+        let mut order: Vec<CodeId> = self.required_screens.iter().map(|s| s.code).collect();
+        for id in 0..self.codes.len() {
+            if !order.contains(&id) {
+                order.push(id);
+            }
+        }
+        order
+    }
+}
+
+/// Whether a clinician has signed a text off (reference §7.10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Review {
+    /// Wording taken from the clinical reference.
+    Reference,
+    /// Drafted by the engineers; awaiting clinical sign-off.
+    Draft,
+    /// Signed off by the clinical safety officer.
+    Approved,
+}
+
+impl Review {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Review::Reference => "reference",
+            Review::Draft => "draft",
+            Review::Approved => "approved",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub name: String,
+    pub description: String,
+    pub when: Cond,
+}
+
+#[derive(Debug, Clone)]
+pub struct Count {
+    pub name: String,
+    pub description: String,
+    pub of: Vec<Cond>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Implication {
+    pub code: CodeId,
+    pub when: Cond,
+    pub only_when_unanswered: bool,
+    pub description: String,
+}
+
+/// Numbers the engine computes itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Computed {
+    AgeAtOnset,
+    SbtTotal,
+    SbtPsych,
+}
+
+impl Computed {
+    pub fn parse(name: &str) -> Option<Computed> {
+        match name {
+            "age_at_onset" => Some(Computed::AgeAtOnset),
+            "sbt_total" => Some(Computed::SbtTotal),
+            "sbt_psych" => Some(Computed::SbtPsych),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub parent: Option<String>,
+    pub title: String,
+    pub level: Level,
+    pub timeframe: Timeframe,
+    pub when: Cond,
+    pub screens_for: Vec<String>,
+    pub care_settings: Vec<String>,
+    pub remote_ok: bool,
+    pub patient_text: String,
+    pub clinician_text: String,
+    pub sources: Vec<usize>,
+    pub review: Review,
+}
+
+#[derive(Debug, Clone)]
+pub struct Floor {
+    pub id: String,
+    pub title: String,
+    pub level: Level,
+    pub timeframe: Timeframe,
+    pub when: Cond,
+    pub only_at_level: Option<Level>,
+    pub remote_ok: bool,
+    pub care_settings: Vec<String>,
+    pub sources: Vec<usize>,
+    pub review: Review,
+}
+
+#[derive(Debug, Clone)]
+pub struct Weight {
+    pub weight: i32,
+    pub when: Cond,
+    pub evidence: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct CauseFloor {
+    pub id: String,
+    pub level: Level,
+    pub timeframe: Timeframe,
+    pub when: Option<Cond>,
+    pub remote_ok: bool,
+    pub care_settings: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SubLabel {
+    pub id: String,
+    pub when: Cond,
+}
+
+#[derive(Debug, Clone)]
+pub struct Cause {
+    pub id: String,
+    pub label: String,
+    pub priority: u32,
+    pub base: i32,
+    pub exclude_when: Option<Cond>,
+    pub gate: Option<Cond>,
+    pub support: Vec<Weight>,
+    pub oppose: Vec<Weight>,
+    pub floor: Option<CauseFloor>,
+    pub sub_labels: Vec<SubLabel>,
+    pub advice: Vec<usize>,
+    pub sources: Vec<usize>,
+    pub review: Review,
+}
+
+#[derive(Debug, Clone)]
+pub struct Phase {
+    pub id: String,
+    pub label: String,
+    pub from_days: u32,
+    pub to_days: Option<u32>,
+    pub advice: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExtraAdvice {
+    pub when: Cond,
+    pub advice: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AdviceBlock {
+    pub id: String,
+    pub text: String,
+    pub when: Option<Cond>,
+    pub sources: Vec<usize>,
+    pub review: Review,
+}
+
+#[derive(Debug, Clone)]
+pub struct Advice {
+    pub core: Vec<usize>,
+    pub phases: Vec<Phase>,
+    pub extras: Vec<ExtraAdvice>,
+    pub blocks: Vec<AdviceBlock>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MedStatus {
+    Suggest,
+    Caution,
+    Suppress,
+}
+
+impl MedStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MedStatus::Suggest => "suggest",
+            MedStatus::Caution => "caution",
+            MedStatus::Suppress => "suppress",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Medicine {
+    pub id: String,
+    pub label: String,
+    pub text: String,
+    pub show_when: Option<Cond>,
+    pub default_status: MedStatus,
+    pub prescription_only: bool,
+    pub suppress: Vec<Cond>,
+    pub caution: Vec<Cond>,
+    pub sources: Vec<usize>,
+    pub review: Review,
+}
+
+#[derive(Debug, Clone)]
+pub struct SafetyBlock {
+    pub id: String,
+    pub text: String,
+    pub non_emergency_only: bool,
+    pub when: Option<Cond>,
+    pub if_incomplete: bool,
+    pub if_medicine_offered: Option<usize>,
+    pub sources: Vec<usize>,
+    pub review: Review,
+}
+
+#[derive(Debug, Clone)]
+pub struct StartBackItem {
+    pub code: CodeId,
+    pub positive: Vec<u16>,
+    pub psychosocial: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct StartBack {
+    pub tool_version: String,
+    pub panel_loinc: String,
+    pub low_max_total: u32,
+    pub high_min_psychosocial: u32,
+    pub items: Vec<StartBackItem>,
+    pub sources: Vec<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Risk {
+    Low,
+    Medium,
+    High,
+}
+
+impl Risk {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Risk::Low => "low",
+            Risk::Medium => "medium",
+            Risk::High => "high",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Risk> {
+        match s {
+            "low" => Some(Risk::Low),
+            "medium" => Some(Risk::Medium),
+            "high" => Some(Risk::High),
+            _ => None,
+        }
+    }
+}
+
+impl StartBack {
+    pub fn risk(&self, total: u32, psychosocial: u32) -> Risk {
+        if total <= self.low_max_total {
+            Risk::Low
+        } else if psychosocial >= self.high_min_psychosocial {
+            Risk::High
+        } else {
+            Risk::Medium
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub id: String,
+    pub title: String,
+    pub url: String,
+    pub authority: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LevelInfo {
+    pub level: Level,
+    pub action: String,
+    pub care_settings: Vec<String>,
+    pub review: Review,
+}
+
+/// Medicine wording shared by every option.
+#[derive(Debug, Clone)]
+pub struct MedicineTexts {
+    pub suppress_text: String,
+    pub caution_prefix: String,
+}
+
+/// The whole knowledge base, validated. Shared read-only by every request.
+#[derive(Debug, Clone)]
+pub struct KnowledgeBase {
+    pub version: String,
+    pub digest: String,
+    pub title: String,
+    pub disclaimer: String,
+    pub disclaimer_review: Review,
+    pub levels: Vec<LevelInfo>,
+    pub vocabulary: Vocabulary,
+    pub findings: Vec<Finding>,
+    /// Evaluation order of `findings` (dependencies first).
+    pub finding_order: Vec<usize>,
+    pub counts: Vec<Count>,
+    pub implications: Vec<Implication>,
+    pub rules: Vec<Rule>,
+    pub floors: Vec<Floor>,
+    pub causes: Vec<Cause>,
+    pub advice: Advice,
+    pub medicines: Vec<Medicine>,
+    pub medicine_texts: MedicineTexts,
+    pub safety_net: Vec<SafetyBlock>,
+    pub startback: StartBack,
+    pub sources: Vec<Source>,
+}
+
+impl KnowledgeBase {
+    pub fn level_info(&self, level: Level) -> &LevelInfo {
+        // Validation guarantees one entry per level, stored in `Level::ALL` order.
+        let i = Level::ALL.iter().position(|l| *l == level).unwrap_or(0);
+        &self.levels[i]
+    }
+}

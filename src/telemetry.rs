@@ -1,0 +1,115 @@
+//! Logging with tracing. One span per request carries the request id, method,
+//! route, status, latency, and the triage decision (level and rule ids).
+//! Answer values never reach a log: handlers that see the payload record only
+//! decisions, and nothing here serialises a request body.
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::HttpMessage;
+use tracing::field::Empty;
+use tracing::{Instrument, Span};
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::{EnvFilter, Registry};
+
+use crate::configuration::LogFormat;
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Build a subscriber writing to `sink`; tests pass a buffer, the binary stdout.
+pub fn get_subscriber<W>(
+    filter: &str,
+    format: LogFormat,
+    sink: W,
+) -> Box<dyn tracing::Subscriber + Send + Sync>
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    match format {
+        LogFormat::Json => Box::new(
+            Registry::default().with(filter).with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_current_span(true)
+                    .with_span_list(false)
+                    .with_writer(sink),
+            ),
+        ),
+        LogFormat::Pretty => Box::new(
+            Registry::default()
+                .with(filter)
+                .with(tracing_subscriber::fmt::layer().compact().with_writer(sink)),
+        ),
+    }
+}
+
+/// The request id for logs and the response: the caller's if it is a safe token, else a new one.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+fn accept_request_id(value: Option<&HeaderValue>) -> Option<String> {
+    let s = value?.to_str().ok()?;
+    let ok = !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    ok.then(|| s.to_owned())
+}
+
+/// Outermost middleware: the request span and the one completion event.
+pub async fn request_span(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
+    let started = Instant::now();
+    let request_id = accept_request_id(req.headers().get(REQUEST_ID_HEADER))
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    // The route pattern, not the path: a path could carry identifiers.
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %req.method(),
+        route = %route,
+        status = Empty,
+        latency_ms = Empty,
+        triage_level = Empty,
+        rule_ids = Empty,
+        client = Empty,
+    );
+    let result = next.call(req).instrument(span.clone()).await;
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    match result {
+        Ok(mut res) => {
+            let status = res.status().as_u16();
+            span.record("status", status);
+            span.record("latency_ms", latency_ms);
+            if let Ok(v) = HeaderValue::from_str(&request_id) {
+                res.headers_mut()
+                    .insert(HeaderName::from_static(REQUEST_ID_HEADER), v);
+            }
+            span.in_scope(|| tracing::info!("request completed"));
+            Ok(res)
+        }
+        Err(e) => {
+            span.record("latency_ms", latency_ms);
+            span.in_scope(|| tracing::warn!("request failed before a response"));
+            Err(e)
+        }
+    }
+}
+
+/// Record the decision on the current request span (never the answers).
+pub fn record_decision(level: &str, rule_ids: &[&str]) {
+    let span = Span::current();
+    span.record("triage_level", level);
+    span.record("rule_ids", rule_ids.join(",").as_str());
+}

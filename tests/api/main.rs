@@ -1,0 +1,10 @@
+//! Black-box tests against the real server on a random port.
+// Test code asserts by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod errors;
+mod golden;
+mod helpers;
+mod logging;
+mod meta;
+mod triage;

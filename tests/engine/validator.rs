@@ -1,0 +1,185 @@
+//! Deliberately broken knowledge bases: each refuses to load with a message naming
+//! the file, the rule and what is wrong.
+
+use spasm_triage::knowledge::{load_from_files, Problem};
+
+use crate::support::files;
+
+fn broken(file: &str, from: &str, to: &str) -> Vec<Problem> {
+    let mut files = files();
+    let entry = files.iter_mut().find(|(n, _)| n == file).unwrap();
+    assert!(entry.1.contains(from), "{file} does not contain {from:?}");
+    entry.1 = entry.1.replacen(from, to, 1);
+    match load_from_files(&files) {
+        Ok(_) => panic!("a knowledge base with {from:?} → {to:?} in {file} loaded"),
+        Err(e) => e.problems,
+    }
+}
+
+fn has(problems: &[Problem], file: &str, item: &str, fragment: &str) {
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.file == file && p.item == item && p.message.contains(fragment)),
+        "no problem in {file} / {item} mentioning {fragment:?}; got:\n{}",
+        problems
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+#[test]
+fn the_embedded_knowledge_base_is_valid() {
+    let files = files();
+    let kb = load_from_files(&files).unwrap_or_else(|e| panic!("{e}"));
+    assert!(kb.digest.starts_with("sha256:") && kb.digest.len() == 71);
+    assert!(!kb.version.is_empty());
+}
+
+#[test]
+fn a_misspelt_code_in_a_rule_names_file_rule_and_intended_code() {
+    let problems = broken(
+        "red_flags.toml",
+        "\"saddle_numbness\"",
+        "\"saddle_numbnes\"",
+    );
+    let p = problems
+        .iter()
+        .find(|p| p.message.contains("saddle_numbnes"))
+        .unwrap();
+    assert_eq!(p.file, "red_flags.toml");
+    assert!(!p.item.is_empty());
+    assert!(p.message.contains("did you mean `saddle_numbness`"), "{p}");
+    assert!(p.to_string().starts_with("red_flags.toml: "), "{p}");
+}
+
+#[test]
+fn a_misspelt_code_in_a_derived_finding_is_named() {
+    let problems = broken("derived.toml", "\"saddle_numbness\"", "\"sadle_numbness\"");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.file == "derived.toml"
+                && p.message.contains("did you mean `saddle_numbness`")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn duplicate_rule_ids_are_refused() {
+    let problems = broken("red_flags.toml", "id = \"R02\"", "id = \"R01\"");
+    has(&problems, "red_flags.toml", "R01", "duplicate rule id");
+}
+
+#[test]
+fn a_dangling_source_is_refused() {
+    let problems = broken("sources.toml", "id = \"S-NG59\"", "id = \"S-NG59-RENAMED\"");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.message.contains("source `S-NG59` is not defined")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn a_dangling_advice_id_is_refused() {
+    let problems = broken("advice.toml", "id = \"ADV-CORE-1\"", "id = \"ADV-CORE-X\"");
+    assert!(
+        problems.iter().any(|p| p
+            .message
+            .contains("advice block `ADV-CORE-1` is not defined")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn a_value_of_the_wrong_type_is_refused() {
+    let problems = broken(
+        "red_flags.toml",
+        "eq = \"worsening\"",
+        "eq = \"getting_worse\"",
+    );
+    assert!(
+        problems.iter().any(|p| p.file == "red_flags.toml"
+            && p.message
+                .contains("`getting_worse` is not a value of `pain_trend`")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn a_condition_that_can_never_be_true_is_refused() {
+    let problems = broken(
+        "red_flags.toml",
+        "code = \"age_years\", lt = 16",
+        "code = \"age_years\", lt = -1",
+    );
+    has(&problems, "red_flags.toml", "R23", "can never be true");
+}
+
+#[test]
+fn a_level_setting_condition_may_not_test_absence() {
+    let problems = broken(
+        "floors.toml",
+        "present = \"unable_to_walk\"",
+        "absent = \"unable_to_walk\"",
+    );
+    has(
+        &problems,
+        "floors.toml",
+        "MOD-travel",
+        "may not test that a finding is absent",
+    );
+}
+
+#[test]
+fn a_required_screen_missing_from_the_vocabulary_is_refused() {
+    let problems = broken(
+        "vocabulary.toml",
+        "code = \"saddle_numbness\"\ngroup",
+        "code = \"saddle_numbness_x\"\ngroup",
+    );
+    assert!(
+        problems.iter().any(|p| p.file == "vocabulary.toml"
+            && p.message
+                .contains("required screen `saddle_numbness` is not in the vocabulary")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn an_unknown_key_in_a_rule_file_is_refused() {
+    let problems = broken(
+        "red_flags.toml",
+        "id = \"R01\"",
+        "id = \"R01\"\nlevle = \"emergency\"",
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.file == "red_flags.toml" && p.message.contains("levle")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let mut files = files();
+    for (name, text) in files.iter_mut() {
+        if name == "red_flags.toml" {
+            *text = text.replacen("id = \"R02\"", "id = \"R01\"", 1).replacen(
+                "\"S-NHS\"",
+                "\"S-NHSX\"",
+                1,
+            );
+        }
+    }
+    let problems = load_from_files(&files).unwrap_err().problems;
+    assert!(problems
+        .iter()
+        .any(|p| p.message.contains("duplicate rule id")));
+    assert!(problems.iter().any(|p| p.message.contains("S-NHSX")));
+}
