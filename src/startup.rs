@@ -65,6 +65,11 @@ impl Application {
                 .wrap(from_fn(crate::telemetry::request_span))
                 .app_data(state.clone())
                 .configure(api::configure)
+                .service(web::resource("/docs").get(|| async {
+                    actix_web::HttpResponse::PermanentRedirect()
+                        .insert_header((actix_web::http::header::LOCATION, "/docs/"))
+                        .finish()
+                }))
                 .service(
                     SwaggerUi::new("/docs/{_:.*}")
                         .config(SwaggerConfig::new(["/openapi.json"]).validator_url("none")),
