@@ -5,10 +5,11 @@ use actix_web::{post, web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde_json::{Map, Value};
 
-use super::dto::{AudienceDto, TriageRequest, TriageResponse};
+use super::dto::{AudienceDto, Texts, TriageRequest, TriageResponse};
 use super::error::{escape_pointer, ApiError, ErrorCode, Problem};
 use super::AppState;
 use crate::engine::{self, parse_answers, Audience};
+use crate::knowledge::KnowledgeBase;
 
 /// Assess back pain answers
 ///
@@ -49,25 +50,30 @@ pub async fn triage(
 ) -> Result<HttpResponse, ApiError> {
     require_json(&req)?;
     let body = read_body(&req, payload, state.body_limit).await?;
-    let (answers, audience) = parse_request(&body)?;
-    let kb = &state.kb;
-    let answers = parse_answers(kb, &answers).map_err(|e| ApiError::from_answers(&e))?;
-    let assessment = engine::assess(kb, &answers, audience);
-    let fired: Vec<&str> = assessment
-        .red_flags
-        .iter()
-        .map(|f| f.rule.id.as_str())
-        .collect();
-    crate::telemetry::record_decision(assessment.level.as_str(), &fired);
-    let response = TriageResponse::build(
-        kb,
-        &assessment,
-        &state.texts,
-        uuid::Uuid::new_v4().to_string(),
-    );
+    let response = triage_body(&state.kb, &state.texts, &body)?;
+    let fired: Vec<&str> = response.red_flags.iter().map(|f| f.rule_id).collect();
+    crate::telemetry::record_decision(response.triage.level, &fired);
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(response))
+}
+
+/// The whole request path after the transport: body bytes → parsed answers → engine →
+/// response. Pure apart from the new assessment id; the fuzz target drives it directly.
+pub fn triage_body<'a>(
+    kb: &'a KnowledgeBase,
+    texts: &Texts,
+    body: &[u8],
+) -> Result<TriageResponse<'a>, ApiError> {
+    let (answers, audience) = parse_request(body)?;
+    let answers = parse_answers(kb, &answers).map_err(|e| ApiError::from_answers(&e))?;
+    let assessment = engine::assess(kb, &answers, audience);
+    Ok(TriageResponse::build(
+        kb,
+        &assessment,
+        texts,
+        uuid::Uuid::new_v4().to_string(),
+    ))
 }
 
 pub(crate) fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
