@@ -14,6 +14,7 @@ port = 8080
 workers = 0
 body_limit_bytes = 65536
 shutdown_timeout_secs = 30
+request_timeout_secs = 10
 
 [log]
 format = "pretty"
@@ -25,6 +26,24 @@ directory = ""
 [texts]
 emergency_number = "999"
 urgent_line = "NHS 111"
+
+[auth]
+enabled = false
+open_paths = ["/health", "/ready", "/metrics"]
+keys = []
+
+[cors]
+allowed_origins = []
+allow_credentials = false
+max_age_secs = 600
+
+[security]
+hsts_max_age_secs = 0
+
+[rate_limit]
+enabled = false
+requests_per_minute = 600
+burst = 60
 "#;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -34,6 +53,110 @@ pub struct Settings {
     pub log: LogSettings,
     pub knowledge_base: KnowledgeBaseSettings,
     pub texts: TextSettings,
+    pub auth: AuthSettings,
+    pub cors: CorsSettings,
+    pub security: SecuritySettings,
+    pub rate_limit: RateLimitSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// Require an API key (`Authorization: Bearer <key>` or `X-API-Key`).
+    pub enabled: bool,
+    /// Paths served without a key (probes and metrics).
+    pub open_paths: Vec<String>,
+    /// Clients and the SHA-256 (hex) of their key; never the key itself. From the
+    /// environment, `APP__AUTH__KEYS` holds the same list as JSON.
+    #[serde(deserialize_with = "list_or_json")]
+    pub keys: Vec<ApiKey>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKey {
+    pub client: String,
+    pub sha256: String,
+}
+
+/// A list given inline (TOML) or as a JSON string (environment variable).
+fn list_or_json<'de, D>(deserializer: D) -> Result<Vec<ApiKey>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Keys {
+        List(Vec<ApiKey>),
+        Json(String),
+    }
+    match Keys::deserialize(deserializer)? {
+        Keys::List(list) => Ok(list),
+        Keys::Json(text) if text.trim().is_empty() => Ok(Vec::new()),
+        Keys::Json(text) => serde_json::from_str(&text).map_err(|e| {
+            serde::de::Error::custom(format!(
+                "auth.keys must be a list of {{client, sha256}}: {e}"
+            ))
+        }),
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorsSettings {
+    /// Exact origins (`https://intake.example.org`), or `*` (never with credentials).
+    pub allowed_origins: Vec<String>,
+    pub allow_credentials: bool,
+    pub max_age_secs: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecuritySettings {
+    /// `Strict-Transport-Security` max-age; 0 sends no header (TLS ends at the load balancer).
+    pub hsts_max_age_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSettings {
+    pub enabled: bool,
+    /// Sustained rate per client (API key client, or peer address without keys).
+    pub requests_per_minute: u32,
+    /// Requests a client may make at once above the sustained rate.
+    pub burst: u32,
+}
+
+impl Settings {
+    /// Settings that parse but cannot be run safely.
+    pub fn check(&self) -> Result<(), String> {
+        if self.auth.enabled && self.auth.keys.is_empty() {
+            return Err(
+                "auth.enabled is true but auth.keys is empty: no client could call the service"
+                    .to_owned(),
+            );
+        }
+        for key in &self.auth.keys {
+            let ok = key.sha256.len() == 64 && key.sha256.bytes().all(|b| b.is_ascii_hexdigit());
+            if !ok {
+                return Err(format!(
+                    "auth.keys: the sha256 of client `{}` is not 64 hex digits",
+                    key.client
+                ));
+            }
+        }
+        if self.cors.allow_credentials && self.cors.allowed_origins.iter().any(|o| o == "*") {
+            return Err(
+                "cors: a wildcard origin is not allowed together with credentials".to_owned(),
+            );
+        }
+        if self.rate_limit.enabled
+            && (self.rate_limit.requests_per_minute == 0 || self.rate_limit.burst == 0)
+        {
+            return Err("rate_limit: requests_per_minute and burst must be at least 1".to_owned());
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -45,6 +168,8 @@ pub struct ServerSettings {
     pub workers: usize,
     pub body_limit_bytes: usize,
     pub shutdown_timeout_secs: u64,
+    /// Time allowed to receive a request and produce its response.
+    pub request_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

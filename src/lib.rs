@@ -6,6 +6,8 @@ pub mod api;
 pub mod configuration;
 pub mod engine;
 pub mod knowledge;
+pub mod metrics;
 pub mod openapi;
+pub mod security;
 pub mod startup;
 pub mod telemetry;

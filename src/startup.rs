@@ -46,6 +46,11 @@ fn routes(doc: &utoipa::openapi::OpenApi) -> Vec<(String, Vec<String>)> {
 impl Application {
     /// Bind (port 0 picks a free port) and build the server; it runs once awaited.
     pub fn build(settings: &Settings, kb: Arc<KnowledgeBase>) -> std::io::Result<Application> {
+        let security = web::Data::new(
+            crate::security::Security::new(settings)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
+        );
+        let metrics = web::Data::new(crate::metrics::Metrics::new(&kb.version, &kb.digest));
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let port = listener.local_addr()?.port();
         let doc = openapi::document(&kb);
@@ -61,10 +66,16 @@ impl Application {
             routes: routes(&doc),
         });
         let mut server = HttpServer::new(move || {
+            // The last `wrap` is the outermost: span, then headers/CORS, then access control.
             App::new()
+                .wrap(from_fn(crate::security::access))
+                .wrap(from_fn(crate::security::headers_and_cors))
                 .wrap(from_fn(crate::telemetry::request_span))
                 .app_data(state.clone())
+                .app_data(security.clone())
+                .app_data(metrics.clone())
                 .configure(api::configure)
+                .service(crate::metrics::metrics)
                 .service(web::resource("/docs").get(|| async {
                     actix_web::HttpResponse::PermanentRedirect()
                         .insert_header((actix_web::http::header::LOCATION, "/docs/"))

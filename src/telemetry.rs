@@ -85,11 +85,19 @@ pub async fn request_span(
         rule_ids = Empty,
         client = Empty,
     );
+    let method = req.method().to_string();
+    let metrics = req
+        .app_data::<actix_web::web::Data<crate::metrics::Metrics>>()
+        .cloned();
     let result = next.call(req).instrument(span.clone()).await;
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let seconds = started.elapsed().as_secs_f64();
+    let latency_ms = seconds * 1000.0;
     match result {
         Ok(mut res) => {
             let status = res.status().as_u16();
+            if let Some(m) = &metrics {
+                m.observe(&route, &method, status, seconds);
+            }
             span.record("status", status);
             span.record("latency_ms", latency_ms);
             if let Ok(v) = HeaderValue::from_str(&request_id) {
@@ -107,9 +115,68 @@ pub async fn request_span(
     }
 }
 
-/// Record the decision on the current request span (never the answers).
-pub fn record_decision(level: &str, rule_ids: &[&str]) {
+/// Record an assessment: the decision on the request span, the level counter, and one
+/// event on the `audit` target (the medico-legal record). Decisions only, never answers.
+pub fn record_assessment(
+    req: &actix_web::HttpRequest,
+    response: &crate::api::dto::TriageResponse<'_>,
+) {
+    let fired: Vec<&str> = response.red_flags.iter().map(|f| f.rule_id).collect();
+    let rule_ids = fired.join(",");
     let span = Span::current();
-    span.record("triage_level", level);
-    span.record("rule_ids", rule_ids.join(",").as_str());
+    span.record("triage_level", response.triage.level);
+    span.record("rule_ids", rule_ids.as_str());
+    crate::metrics::record_assessment(req, response.triage.level);
+    let client = req
+        .extensions()
+        .get::<crate::security::Client>()
+        .map(|c| c.0.clone())
+        .unwrap_or_else(|| "anonymous".to_owned());
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    tracing::info!(
+        target: "audit",
+        event = "assessment",
+        assessment_id = %response.assessment_id,
+        request_id = %request_id,
+        time = %humantime_now(),
+        client = %client,
+        knowledge_base_version = %response.knowledge_base.version,
+        knowledge_base_digest = %response.knowledge_base.digest,
+        level = %response.triage.level,
+        decided_by = %response.triage.decided_by.join(","),
+        rule_ids = %rule_ids,
+        complete = response.completeness.complete,
+        missing_screens = response.completeness.missing_screens.len(),
+        "assessment issued"
+    );
+}
+
+/// RFC 3339 UTC timestamp with seconds precision, without a date-time dependency.
+fn humantime_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    // Civil-from-days (Howard Hinnant's algorithm), valid for the Unix era.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
 }

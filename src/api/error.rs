@@ -25,11 +25,14 @@ pub enum ErrorCode {
     InvalidOption,
     NotFound,
     MethodNotAllowed,
+    Unauthorized,
+    RateLimited,
+    RequestTimeout,
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 12] = [
+    pub const ALL: [ErrorCode; 15] = [
         ErrorCode::MalformedJson,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::PayloadTooLarge,
@@ -41,6 +44,9 @@ impl ErrorCode {
         ErrorCode::InvalidOption,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
+        ErrorCode::Unauthorized,
+        ErrorCode::RateLimited,
+        ErrorCode::RequestTimeout,
         ErrorCode::Internal,
     ];
 
@@ -57,6 +63,9 @@ impl ErrorCode {
             ErrorCode::InvalidOption => "invalid_option",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::RequestTimeout => "request_timeout",
             ErrorCode::Internal => "internal",
         }
     }
@@ -74,6 +83,9 @@ impl ErrorCode {
             | ErrorCode::InvalidOption => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -91,6 +103,9 @@ impl ErrorCode {
             ErrorCode::InvalidOption => "An option is not valid",
             ErrorCode::NotFound => "No such resource",
             ErrorCode::MethodNotAllowed => "Method not allowed on this resource",
+            ErrorCode::Unauthorized => "A valid API key is required",
+            ErrorCode::RateLimited => "Too many requests",
+            ErrorCode::RequestTimeout => "The request took too long",
             ErrorCode::Internal => "Internal error",
         }
     }
@@ -163,6 +178,8 @@ pub struct ApiError {
     pub errors: Vec<FieldError>,
     /// Methods for the `Allow` header of a 405.
     pub allow: Option<String>,
+    /// Seconds for the `Retry-After` header of a 429.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -172,6 +189,7 @@ impl ApiError {
             detail: detail.into(),
             errors: Vec::new(),
             allow: None,
+            retry_after: None,
         }
     }
 
@@ -187,6 +205,7 @@ impl ApiError {
                 did_you_mean: Vec::new(),
             }],
             allow: None,
+            retry_after: None,
         }
     }
 
@@ -213,6 +232,7 @@ impl ApiError {
                 })
                 .collect(),
             allow: None,
+            retry_after: None,
         }
     }
 
@@ -250,6 +270,12 @@ impl ResponseError for ApiError {
         builder.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
         if let Some(allow) = &self.allow {
             builder.insert_header((header::ALLOW, allow.clone()));
+        }
+        if let Some(seconds) = self.retry_after {
+            builder.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        if self.code == ErrorCode::Unauthorized {
+            builder.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
         let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
         builder.body(body)

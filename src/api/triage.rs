@@ -51,8 +51,7 @@ pub async fn triage(
     require_json(&req)?;
     let body = read_body(&req, payload, state.body_limit).await?;
     let response = triage_body(&state.kb, &state.texts, &body)?;
-    let fired: Vec<&str> = response.red_flags.iter().map(|f| f.rule_id).collect();
-    crate::telemetry::record_decision(response.triage.level, &fired);
+    crate::telemetry::record_assessment(&req, &response);
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(response))

@@ -4,6 +4,7 @@
 
 mod errors;
 mod golden;
+mod hardening;
 mod helpers;
 mod logging;
 mod meta;

@@ -1,0 +1,344 @@
+//! Access control and browser-facing protections: API keys, CORS, security headers,
+//! per-client rate limits and request timeouts. Every refusal is problem+json.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::{web, HttpMessage, HttpResponse, ResponseError};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::api::error::{ApiError, ErrorCode};
+use crate::configuration::Settings;
+
+/// The authenticated client's name (never its key); goes to logs, metrics and the audit trail.
+#[derive(Debug, Clone)]
+pub struct Client(pub String);
+
+struct KeyHash {
+    client: String,
+    sha256: [u8; 32],
+}
+
+struct Bucket {
+    tokens: f64,
+    updated: Instant,
+}
+
+/// Security configuration, compiled once at start-up.
+pub struct Security {
+    auth_enabled: bool,
+    open_paths: Vec<String>,
+    keys: Vec<KeyHash>,
+    origins: Vec<String>,
+    any_origin: bool,
+    allow_credentials: bool,
+    max_age: String,
+    hsts: Option<HeaderValue>,
+    rate: Option<(f64, f64)>,
+    buckets: Mutex<HashMap<String, Bucket>>,
+    /// Time allowed to receive a request body.
+    pub body_timeout: Duration,
+}
+
+/// More tracked clients than this and idle buckets are dropped (bounded memory).
+const MAX_BUCKETS: usize = 10_000;
+
+impl Security {
+    pub fn new(settings: &Settings) -> Result<Security, String> {
+        settings.check()?;
+        let mut keys = Vec::new();
+        for key in &settings.auth.keys {
+            let mut sha256 = [0u8; 32];
+            hex::decode_to_slice(&key.sha256, &mut sha256).map_err(|_| {
+                format!(
+                    "auth.keys: the sha256 of client `{}` is not hex",
+                    key.client
+                )
+            })?;
+            keys.push(KeyHash {
+                client: key.client.clone(),
+                sha256,
+            });
+        }
+        let rl = &settings.rate_limit;
+        Ok(Security {
+            auth_enabled: settings.auth.enabled,
+            open_paths: settings.auth.open_paths.clone(),
+            keys,
+            origins: settings
+                .cors
+                .allowed_origins
+                .iter()
+                .filter(|o| *o != "*")
+                .cloned()
+                .collect(),
+            any_origin: settings.cors.allowed_origins.iter().any(|o| o == "*"),
+            allow_credentials: settings.cors.allow_credentials,
+            max_age: settings.cors.max_age_secs.to_string(),
+            hsts: (settings.security.hsts_max_age_secs > 0)
+                .then(|| {
+                    HeaderValue::from_str(&format!(
+                        "max-age={}",
+                        settings.security.hsts_max_age_secs
+                    ))
+                    .ok()
+                })
+                .flatten(),
+            rate: rl.enabled.then(|| {
+                (
+                    f64::from(rl.requests_per_minute) / 60.0,
+                    f64::from(rl.burst),
+                )
+            }),
+            buckets: Mutex::new(HashMap::new()),
+            body_timeout: Duration::from_secs(settings.server.request_timeout_secs.max(1)),
+        })
+    }
+
+    /// The client whose key hash matches; every configured hash is compared in constant time.
+    fn client_for(&self, presented: &str) -> Option<&str> {
+        let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        let mut found = None;
+        for key in &self.keys {
+            if bool::from(key.sha256.ct_eq(&digest)) {
+                found = Some(key.client.as_str());
+            }
+        }
+        found
+    }
+
+    /// Take one token for `client`; `Err(seconds)` to wait when none is left.
+    fn take_token(&self, client: &str) -> Result<(), u64> {
+        let Some((per_second, burst)) = self.rate else {
+            return Ok(());
+        };
+        let Ok(mut buckets) = self.buckets.lock() else {
+            return Ok(());
+        };
+        let now = Instant::now();
+        if buckets.len() >= MAX_BUCKETS && !buckets.contains_key(client) {
+            let idle = Duration::from_secs_f64(burst / per_second);
+            buckets.retain(|_, b| now.duration_since(b.updated) < idle);
+        }
+        let bucket = buckets.entry(client.to_owned()).or_insert(Bucket {
+            tokens: burst,
+            updated: now,
+        });
+        bucket.tokens = (bucket.tokens
+            + now.duration_since(bucket.updated).as_secs_f64() * per_second)
+            .min(burst);
+        bucket.updated = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - bucket.tokens) / per_second).ceil().max(1.0) as u64)
+        }
+    }
+
+    fn origin_allowed(&self, origin: &str) -> bool {
+        self.any_origin || self.origins.iter().any(|o| o == origin)
+    }
+
+    fn cors_headers(&self, origin: &str, headers: &mut HeaderMap) {
+        let value = if self.any_origin && !self.allow_credentials {
+            "*"
+        } else {
+            origin
+        };
+        if let Ok(v) = HeaderValue::from_str(value) {
+            headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+        }
+        headers.append(header::VARY, HeaderValue::from_static("Origin"));
+        if self.allow_credentials {
+            headers.insert(
+                header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                HeaderValue::from_static("true"),
+            );
+        }
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("x-request-id, retry-after"),
+        );
+    }
+}
+
+fn refuse<B>(req: ServiceRequest, error: ApiError) -> ServiceResponse<EitherBody<B>> {
+    req.into_response(error.error_response())
+        .map_into_right_body()
+}
+
+fn security(req: &ServiceRequest) -> Option<web::Data<Security>> {
+    req.app_data::<web::Data<Security>>().cloned()
+}
+
+/// Security headers on every response; CORS for allowed origins, preflight answered.
+pub async fn headers_and_cors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody + 'static>>, actix_web::Error> {
+    let Some(sec) = security(&req) else {
+        return Ok(next.call(req).await?.map_into_left_body());
+    };
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let allowed_origin = origin.filter(|o| sec.origin_allowed(o));
+    let preflight = req.method() == Method::OPTIONS
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    let docs = req.path().starts_with("/docs");
+    let mut res = if preflight && allowed_origin.is_some() {
+        let mut response = HttpResponse::NoContent();
+        response.insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, OPTIONS"));
+        response.insert_header((
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            "authorization, content-type, x-api-key, x-request-id",
+        ));
+        response.insert_header((header::ACCESS_CONTROL_MAX_AGE, sec.max_age.clone()));
+        req.into_response(response.finish()).map_into_right_body()
+    } else {
+        next.call(req).await?.map_into_left_body()
+    };
+    let headers = res.headers_mut();
+    if let Some(origin) = &allowed_origin {
+        sec.cors_headers(origin, headers);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        HeaderName::from_static("x-frame-options"),
+        HeaderValue::from_static("DENY"),
+    );
+    let csp = if docs {
+        // Swagger UI: its own scripts and styles only, no third-party requests.
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    } else {
+        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    };
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(csp),
+    );
+    if let Some(hsts) = &sec.hsts {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, hsts.clone());
+    }
+    Ok(res)
+}
+
+/// API keys (when enabled), then the per-client rate limit.
+pub async fn access(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody + 'static>>, actix_web::Error> {
+    let Some(sec) = security(&req) else {
+        return Ok(next.call(req).await?.map_into_left_body());
+    };
+    let open = req.method() == Method::OPTIONS || sec.open_paths.iter().any(|p| p == req.path());
+    let client = if sec.auth_enabled && !open {
+        let presented = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .or_else(|| req.headers().get("x-api-key").and_then(|v| v.to_str().ok()))
+            .map(str::trim);
+        match presented.and_then(|k| sec.client_for(k)) {
+            Some(name) => Some(name.to_owned()),
+            None => {
+                tracing::Span::current().record("client", "unauthenticated");
+                return Ok(refuse(
+                    req,
+                    ApiError::new(ErrorCode::Unauthorized, "send a valid API key"),
+                ));
+            }
+        }
+    } else {
+        None
+    };
+    if let Some(name) = &client {
+        tracing::Span::current().record("client", name.as_str());
+        req.extensions_mut().insert(Client(name.clone()));
+    }
+    if !open {
+        let key = client.clone().unwrap_or_else(|| {
+            req.peer_addr()
+                .map(|a| a.ip().to_string())
+                .unwrap_or_else(|| "unknown".to_owned())
+        });
+        if let Err(seconds) = sec.take_token(&key) {
+            let mut error = ApiError::new(
+                ErrorCode::RateLimited,
+                format!("rate limit reached; retry after {seconds} s"),
+            );
+            error.retry_after = Some(seconds);
+            return Ok(refuse(req, error));
+        }
+    }
+    Ok(next.call(req).await?.map_into_left_body())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(keys: &str) -> Settings {
+        let mut s = crate::configuration::built_in().unwrap();
+        s.auth.enabled = true;
+        s.auth.keys = vec![crate::configuration::ApiKey {
+            client: "clinic-a".into(),
+            sha256: keys.into(),
+        }];
+        s.rate_limit.enabled = true;
+        s.rate_limit.requests_per_minute = 60;
+        s.rate_limit.burst = 2;
+        s
+    }
+
+    #[test]
+    fn keys_match_by_hash_only() {
+        let hash = hex::encode(Sha256::digest(b"secret-key"));
+        let sec = Security::new(&settings(&hash)).unwrap();
+        assert_eq!(sec.client_for("secret-key"), Some("clinic-a"));
+        assert_eq!(sec.client_for("secret-kex"), None);
+        assert_eq!(sec.client_for(&hash), None);
+    }
+
+    #[test]
+    fn bucket_allows_the_burst_then_asks_to_wait() {
+        let hash = hex::encode(Sha256::digest(b"k"));
+        let sec = Security::new(&settings(&hash)).unwrap();
+        assert!(sec.take_token("a").is_ok());
+        assert!(sec.take_token("a").is_ok());
+        assert_eq!(sec.take_token("a"), Err(1));
+        assert!(sec.take_token("b").is_ok());
+    }
+
+    #[test]
+    fn unsafe_settings_are_refused() {
+        let mut s = settings("00");
+        assert!(Security::new(&s).is_err());
+        s.auth.keys.clear();
+        assert!(s.check().unwrap_err().contains("auth.keys is empty"));
+        s.auth.enabled = false;
+        s.cors.allowed_origins = vec!["*".into()];
+        s.cors.allow_credentials = true;
+        assert!(s.check().unwrap_err().contains("wildcard"));
+    }
+}

@@ -1,0 +1,316 @@
+//! Production hardening against the real server: keys, CORS, headers, limits, metrics, audit.
+
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use spasm_triage::configuration::ApiKey;
+
+use crate::helpers::{captured_logs, spawn_app, spawn_app_with, test_settings};
+
+const KEY: &str = "test-key-4b1d9e";
+
+async fn app_with_keys() -> crate::helpers::TestApp {
+    let mut settings = test_settings();
+    settings.auth.enabled = true;
+    settings.auth.keys = vec![ApiKey {
+        client: "clinic-hardening".into(),
+        sha256: hex::encode(Sha256::digest(KEY.as_bytes())),
+    }];
+    spawn_app_with(settings).await
+}
+
+fn triage_body() -> serde_json::Value {
+    json!({"answers": {"age_years": 41, "sex": "male"}})
+}
+
+#[tokio::test]
+async fn without_a_valid_key_the_api_answers_401() {
+    let app = app_with_keys().await;
+    let url = format!("{}/v1/triage", app.address);
+    let none = app
+        .client
+        .post(&url)
+        .json(&triage_body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(none.status(), 401);
+    assert_eq!(none.headers()["www-authenticate"], "Bearer");
+    assert_eq!(none.headers()["content-type"], "application/problem+json");
+    let body: serde_json::Value = none.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"type": "urn:spasm-triage:problem:unauthorized", "title": "A valid API key is required", "status": 401,
+               "detail": "send a valid API key", "code": "unauthorized"})
+    );
+    let wrong = app
+        .client
+        .post(&url)
+        .bearer_auth("nope")
+        .json(&triage_body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let bearer = app
+        .client
+        .post(&url)
+        .bearer_auth(KEY)
+        .json(&triage_body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bearer.status(), 200);
+    let header = app
+        .client
+        .post(&url)
+        .header("x-api-key", KEY)
+        .json(&triage_body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header.status(), 200);
+    // Probes stay open.
+    assert_eq!(
+        app.client
+            .get(format!("{}/health", app.address))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.client
+            .get(format!("{}/metrics", app.address))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.client
+            .get(format!("{}/v1/vocabulary", app.address))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+}
+
+#[tokio::test]
+async fn the_audit_event_names_the_client_and_holds_no_answers() {
+    let app = app_with_keys().await;
+    let body = json!({"answers": {"age_years": 93, "sex": "female", "weight_kg": 77.77, "pregnancy_status": "not_applicable", "saddle_numbness": "present"}});
+    let r = app
+        .client
+        .post(format!("{}/v1/triage", app.address))
+        .bearer_auth(KEY)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let assessment: serde_json::Value = r.json().await.unwrap();
+    let id = assessment["assessment_id"].as_str().unwrap().to_owned();
+    let mut line = None;
+    for _ in 0..50 {
+        line = captured_logs()
+            .lines()
+            .find(|l| l.contains(&id) && l.contains("\"target\":\"audit\""))
+            .map(str::to_owned);
+        if line.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let line = line.expect("audit event for the assessment");
+    let event: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let fields = &event["fields"];
+    assert_eq!(fields["client"], "clinic-hardening");
+    assert_eq!(fields["level"], "emergency");
+    assert!(fields["rule_ids"].as_str().unwrap().contains("R01"));
+    assert_eq!(
+        fields["knowledge_base_digest"],
+        assessment["knowledge_base"]["digest"]
+    );
+    assert_eq!(fields["complete"], false);
+    assert_eq!(fields["missing_screens"], 11);
+    assert!(fields["time"].as_str().unwrap().ends_with('Z'));
+    for secret in [
+        "77.77",
+        "not_applicable",
+        "saddle_numbness",
+        "\"93\"",
+        ":93",
+    ] {
+        assert!(
+            !line.contains(secret),
+            "audit line contains {secret}: {line}"
+        );
+    }
+    assert!(!captured_logs().contains(KEY), "the key reached the logs");
+}
+
+#[tokio::test]
+async fn allowed_origins_get_cors_headers_and_others_do_not() {
+    let mut settings = test_settings();
+    settings.cors.allowed_origins = vec!["https://intake.example.org".into()];
+    let app = spawn_app_with(settings).await;
+    let url = format!("{}/v1/triage", app.address);
+    let allowed = app
+        .client
+        .post(&url)
+        .header("origin", "https://intake.example.org")
+        .json(&triage_body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://intake.example.org"
+    );
+    assert!(allowed.headers()["vary"]
+        .to_str()
+        .unwrap()
+        .contains("Origin"));
+    let other = app
+        .client
+        .post(&url)
+        .header("origin", "https://evil.example.com")
+        .json(&triage_body())
+        .send()
+        .await
+        .unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("origin", "https://intake.example.org")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "content-type, authorization",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    assert!(preflight.headers()["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .contains("POST"));
+    assert!(preflight.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .contains("authorization"));
+    let refused = app
+        .client
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("origin", "https://evil.example.com")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(refused
+        .headers()
+        .get("access-control-allow-origin")
+        .is_none());
+}
+
+#[tokio::test]
+async fn every_response_carries_security_headers() {
+    let mut settings = test_settings();
+    settings.security.hsts_max_age_secs = 31_536_000;
+    let app = spawn_app_with(settings).await;
+    for path in ["/health", "/v1/vocabulary", "/docs/", "/nowhere"] {
+        let r = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .send()
+            .await
+            .unwrap();
+        let h = r.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert!(
+            h["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("frame-ancestors 'none'"),
+            "{path}"
+        );
+        assert_eq!(h["strict-transport-security"], "max-age=31536000", "{path}");
+    }
+    let plain = spawn_app().await;
+    let r = plain
+        .client
+        .get(format!("{}/health", plain.address))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().get("strict-transport-security").is_none());
+    let triage = plain.post_triage(&triage_body()).await;
+    assert_eq!(triage.headers["cache-control"], "no-store");
+}
+
+#[tokio::test]
+async fn over_the_rate_limit_the_api_answers_429_with_retry_after() {
+    let mut settings = test_settings();
+    settings.rate_limit.enabled = true;
+    settings.rate_limit.requests_per_minute = 1;
+    settings.rate_limit.burst = 2;
+    let app = spawn_app_with(settings).await;
+    assert_eq!(app.post_triage(&triage_body()).await.status, 200);
+    assert_eq!(app.post_triage(&triage_body()).await.status, 200);
+    let limited = app.post_triage(&triage_body()).await;
+    assert_eq!(limited.status, 429);
+    let retry: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert_eq!(limited.body["code"], "rate_limited");
+    assert_eq!(limited.headers["content-type"], "application/problem+json");
+    // Probes are not limited.
+    assert_eq!(app.get("/health").await.status, 200);
+}
+
+fn metric(text: &str, prefix: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(prefix))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn metrics_count_requests_and_assessments() {
+    let app = spawn_app().await;
+    let before = app.get("/metrics").await.text;
+    assert_eq!(app.post_triage(&json!({"answers": {"age_years": 52, "sex": "male", "urinary_retention_new": "present"}})).await.status, 200);
+    assert_eq!(
+        app.post_triage(&json!({"answers": {"age_years": 52}}))
+            .await
+            .status,
+        422
+    );
+    let after = app.get("/metrics").await;
+    assert!(after.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = after.text;
+    let ok = "http_requests_total{route=\"/v1/triage\",method=\"POST\",status=\"200\"}";
+    let bad = "http_requests_total{route=\"/v1/triage\",method=\"POST\",status=\"422\"}";
+    assert_eq!(metric(&text, ok), metric(&before, ok) + 1.0, "{text}");
+    assert_eq!(metric(&text, bad), metric(&before, bad) + 1.0);
+    let emergency = "triage_assessments_total{level=\"emergency\"}";
+    assert_eq!(metric(&text, emergency), metric(&before, emergency) + 1.0);
+    assert!(text.contains("http_request_duration_seconds_bucket{route=\"/v1/triage\",method=\"POST\",status=\"200\",le=\"+Inf\"}"));
+    assert!(text.contains("knowledge_base_info{version=\"2026.11.0\",digest=\"sha256:"));
+    assert!(text.contains("build_info{version="));
+    assert!(!text.contains("urinary_retention_new"));
+}
