@@ -3,8 +3,10 @@
 //! assessment → response.
 
 pub mod api;
+pub mod cds;
 pub mod configuration;
 pub mod engine;
+pub mod fhir;
 pub mod knowledge;
 pub mod metrics;
 pub mod openapi;

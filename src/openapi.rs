@@ -38,6 +38,8 @@ struct ApiDoc;
 /// The document for a knowledge base (the embedded one is committed as `openapi/openapi.json`).
 pub fn document(kb: &KnowledgeBase) -> OpenApiDoc {
     let mut doc = ApiDoc::openapi();
+    doc.merge(crate::fhir::FhirApiDoc::openapi());
+    doc.merge(crate::cds::CdsApiDoc::openapi());
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     if let Some(components) = doc.components.as_mut() {
         components

@@ -252,9 +252,12 @@ pub async fn access(
     };
     let open = req.method() == Method::OPTIONS || sec.open_paths.iter().any(|p| p == req.path());
     let client = if sec.auth_enabled && !open {
+        // On CDS Hooks paths the bearer token is the EHR's JWT, never an API key (§7.11).
+        let bearer_is_key = !req.path().starts_with("/cds-services");
         let presented = req
             .headers()
             .get(header::AUTHORIZATION)
+            .filter(|_| bearer_is_key)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .or_else(|| req.headers().get("x-api-key").and_then(|v| v.to_str().ok()))

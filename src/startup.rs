@@ -75,6 +75,8 @@ impl Application {
                 .app_data(security.clone())
                 .app_data(metrics.clone())
                 .configure(api::configure)
+                .configure(crate::fhir::configure)
+                .configure(crate::cds::configure)
                 .service(crate::metrics::metrics)
                 .service(web::resource("/docs").get(|| async {
                     actix_web::HttpResponse::PermanentRedirect()
