@@ -91,7 +91,9 @@ impl Application {
         })
         .listen(listener)?
         .shutdown_timeout(settings.server.shutdown_timeout_secs)
-        .client_request_timeout(Duration::from_secs(10));
+        .client_request_timeout(Duration::from_secs(
+            settings.server.request_timeout_secs.max(1),
+        ));
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
