@@ -237,3 +237,43 @@ pub fn built_in() -> Result<Settings, config::ConfigError> {
         .build()?
         .try_deserialize()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // One test: it sets process environment variables, which tests running in
+    // parallel would otherwise see.
+    #[test]
+    fn layers_apply_in_order_and_unknown_keys_stop_start_up() {
+        let dir = tempfile::tempdir().unwrap();
+        // No files at all: the built-in defaults.
+        let s = get_settings(dir.path()).unwrap();
+        assert_eq!((s.server.host.as_str(), s.server.port), ("127.0.0.1", 8080));
+        assert_eq!(s.texts.emergency_number, "999");
+
+        std::fs::write(dir.path().join("default.toml"), "[server]\nport = 9100\n").unwrap();
+        std::fs::write(
+            dir.path().join("staging.toml"),
+            "[server]\nport = 9200\nhost = \"0.0.0.0\"\n",
+        )
+        .unwrap();
+        std::env::set_var("APP_ENV", "staging");
+        let s = get_settings(dir.path()).unwrap();
+        assert_eq!((s.server.host.as_str(), s.server.port), ("0.0.0.0", 9200));
+
+        std::env::set_var("APP__SERVER__PORT", "9300");
+        std::env::set_var("APP__AUTH__KEYS", r#"[{"client": "a", "sha256": "00"}]"#);
+        let s = get_settings(dir.path()).unwrap();
+        assert_eq!(s.server.port, 9300);
+        assert_eq!(s.auth.keys.len(), 1);
+        assert!(s.check().unwrap_err().contains("64 hex digits"));
+        std::env::remove_var("APP__SERVER__PORT");
+        std::env::remove_var("APP__AUTH__KEYS");
+        std::env::remove_var("APP_ENV");
+
+        std::fs::write(dir.path().join("default.toml"), "[server]\nprot = 9100\n").unwrap();
+        let e = get_settings(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("prot"), "{e}");
+    }
+}

@@ -9,12 +9,14 @@ use spasm_triage::knowledge::{self, RuleSource};
 use spasm_triage::startup::Application;
 use spasm_triage::{openapi, telemetry};
 
-const USAGE: &str = "usage: spasm-triage [serve | kb-check [DIR] | kb-report | openapi]";
+const USAGE: &str =
+    "usage: spasm-triage [serve | healthcheck | kb-check [DIR] | kb-report | openapi]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         None | Some("serve") => serve(),
+        Some("healthcheck") => healthcheck(),
         Some("kb-check") => kb_check(args.get(1).map(PathBuf::from)),
         Some("kb-report") => with_embedded(|kb| print!("{}", knowledge::report::render(kb))),
         Some("openapi") => with_embedded(|kb| match openapi::to_json(&openapi::document(kb)) {
@@ -38,6 +40,29 @@ fn with_embedded(f: impl FnOnce(&knowledge::KnowledgeBase)) -> ExitCode {
             eprintln!("{e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Container health check without a shell or curl: GET /health on the configured port.
+fn healthcheck() -> ExitCode {
+    use std::io::{Read, Write};
+    use std::time::Duration;
+    let port = get_settings(Path::new("config"))
+        .map(|s| s.server.port)
+        .unwrap_or(8080);
+    let check = || -> std::io::Result<bool> {
+        let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let mut stream = std::net::TcpStream::connect_timeout(&address, Duration::from_secs(2))?;
+        stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+        stream
+            .write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head)?;
+        Ok(head.starts_with(b"HTTP/1.1 200"))
+    };
+    match check() {
+        Ok(true) => ExitCode::SUCCESS,
+        _ => ExitCode::FAILURE,
     }
 }
 
