@@ -12,14 +12,7 @@ use crate::knowledge::{KnowledgeBase, MedStatus, Review, Source};
 /// `POST /v1/triage` request body.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "answers": {
-        "age_years": 34, "sex": "male", "onset_days_ago": 1, "onset_type": "sudden",
-        "pain_nrs_now": 7, "trigger_heavy_lifting": "present", "muscle_tender_or_knotted": "present",
-        "saddle_numbness": "absent", "tried_ice": "helped", "sbt_1_leg_pain": "disagree"
-    },
-    "options": { "audience": "patient" }
-}))]
+#[schema(example = triage_request_example)]
 pub struct TriageRequest {
     /// Answers keyed by vocabulary code (`GET /v1/vocabulary`). `age_years` and `sex`
     /// are required; a missing code means unknown.
@@ -53,6 +46,19 @@ impl From<AudienceDto> for Audience {
     }
 }
 
+/// The request example of the spec (its response example is computed from it): the
+/// README's lifted-sofa spasm, some safety screens still unanswered.
+pub fn triage_request_example() -> serde_json::Value {
+    serde_json::json!({
+        "answers": {
+            "age_years": 34, "sex": "male", "onset_days_ago": 1, "onset_type": "sudden",
+            "pain_nrs_now": 7, "trigger_heavy_lifting": "present", "muscle_tender_or_knotted": "present",
+            "saddle_numbness": "absent", "tried_ice": "helped", "sbt_1_leg_pain": "disagree"
+        },
+        "options": { "audience": "patient" }
+    })
+}
+
 /// The `Answers` schema is generated from the vocabulary (see `openapi::document`).
 fn answers_ref() -> utoipa::openapi::Ref {
     utoipa::openapi::Ref::from_schema_name("Answers")
@@ -66,14 +72,84 @@ pub struct Texts {
 }
 
 impl Texts {
+    /// `text` with `{emergency_number}` and then `{urgent_line}` replaced, exactly as
+    /// `text.replace(..).replace(..)` would, without their per-call searcher set-up and
+    /// usually in one pass (this runs for most texts of every response).
     pub fn fill<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        if !text.contains('{') {
+        const EMERGENCY: &str = "{emergency_number}";
+        const URGENT: &str = "{urgent_line}";
+        let Some(first) = text.find('{') else {
             return Cow::Borrowed(text);
+        };
+        // One pass is exact when the inserted number cannot form part of a later
+        // `{urgent_line}` match: non-empty, and none of that placeholder's characters.
+        let one_pass = !self.emergency_number.is_empty()
+            && !self.emergency_number.chars().any(|c| URGENT.contains(c));
+        if !one_pass {
+            return match replace_placeholder(text, EMERGENCY, &self.emergency_number) {
+                Cow::Borrowed(same) => replace_placeholder(same, URGENT, &self.urgent_line),
+                Cow::Owned(filled) => {
+                    Cow::Owned(replace_placeholder(&filled, URGENT, &self.urgent_line).into_owned())
+                }
+            };
         }
-        Cow::Owned(
-            text.replace("{emergency_number}", &self.emergency_number)
-                .replace("{urgent_line}", &self.urgent_line),
-        )
+        let mut out: Option<String> = None;
+        let mut copied = 0; // text[..copied] is in `out`
+        let mut at = Some(first);
+        while let Some(i) = at {
+            let rest = &text[i..];
+            let hit = if rest.starts_with(EMERGENCY) {
+                Some((EMERGENCY.len(), self.emergency_number.as_str()))
+            } else if rest.starts_with(URGENT) {
+                Some((URGENT.len(), self.urgent_line.as_str()))
+            } else {
+                None
+            };
+            let next = match hit {
+                Some((len, with)) => {
+                    let out = out.get_or_insert_with(|| String::with_capacity(text.len() + 16));
+                    out.push_str(&text[copied..i]);
+                    out.push_str(with);
+                    copied = i + len;
+                    copied
+                }
+                None => i + 1,
+            };
+            at = text[next..].find('{').map(|j| next + j);
+        }
+        match out {
+            None => Cow::Borrowed(text),
+            Some(mut out) => {
+                out.push_str(&text[copied..]);
+                Cow::Owned(out)
+            }
+        }
+    }
+}
+
+/// `text.replace(placeholder, with)` for a placeholder starting with `{`: the same
+/// leftmost, non-overlapping matches, found by jumping from brace to brace.
+fn replace_placeholder<'a>(text: &'a str, placeholder: &str, with: &str) -> Cow<'a, str> {
+    let mut out: Option<String> = None;
+    let mut copied = 0; // text[..copied] is in `out`
+    let mut from = 0;
+    while let Some(i) = text[from..].find('{').map(|i| from + i) {
+        if text[i..].starts_with(placeholder) {
+            let out = out.get_or_insert_with(|| String::with_capacity(text.len() + with.len()));
+            out.push_str(&text[copied..i]);
+            out.push_str(with);
+            copied = i + placeholder.len();
+            from = copied;
+        } else {
+            from = i + 1;
+        }
+    }
+    match out {
+        None => Cow::Borrowed(text),
+        Some(mut out) => {
+            out.push_str(&text[copied..]);
+            Cow::Owned(out)
+        }
     }
 }
 
@@ -103,8 +179,10 @@ impl<'a> From<&'a Source> for SourceDto<'a> {
     }
 }
 
+/// Triage level, most urgent first.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = Level)]
 pub enum LevelDto {
     EmergencyAmbulance,
     Emergency,
@@ -114,16 +192,83 @@ pub enum LevelDto {
     SelfCare,
 }
 
+/// When to act, most urgent first.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = Timeframe)]
+pub enum TimeframeDto {
+    Now,
+    #[serde(rename = "within_24h")]
+    Within24h,
+    #[serde(rename = "within_1_week")]
+    Within1Week,
+    #[serde(rename = "within_2_weeks")]
+    Within2Weeks,
+    Routine,
+    None,
+}
+
+/// How well the answers fit a cause.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = Band)]
+pub enum BandDto {
+    Likely,
+    Possible,
+}
+
+/// What the service says about a medicine option.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = MedicationStatus)]
+pub enum MedStatusDto {
+    Suggest,
+    Caution,
+    Suppress,
+}
+
+/// STarT Back risk group; `indeterminate` while unknown items could change the group.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = StartBackRisk)]
+pub enum RiskDto {
+    Low,
+    Medium,
+    High,
+    Indeterminate,
+}
+
+/// Clinical review status of a text or rule: `draft` awaits sign-off by the clinical safety officer.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = ReviewStatus)]
+pub enum ReviewDto {
+    Reference,
+    Draft,
+    Approved,
+}
+
+/// Value type of a vocabulary code.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = ValueType)]
+pub enum ValueTypeDto {
+    Tri,
+    Integer,
+    Number,
+    Enum,
+    Set,
+    Response,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TriageDto<'a> {
-    /// One of `emergency_ambulance`, `emergency`, `consultation_24`, `consultation`, `self_care`.
-    #[schema(example = "self_care")]
+    #[schema(value_type = LevelDto, example = "self_care")]
     pub level: &'static str,
     /// 5 (`emergency_ambulance`) … 1 (`self_care`).
     #[schema(example = 1, minimum = 1, maximum = 5)]
     pub rank: u8,
-    /// One of `now`, `within_24h`, `within_1_week`, `within_2_weeks`, `routine`, `none`.
-    #[schema(example = "none")]
+    #[schema(value_type = TimeframeDto, example = "none")]
     pub timeframe: &'static str,
     pub care_settings: Vec<&'static str>,
     pub action: Cow<'a, str>,
@@ -137,9 +282,11 @@ pub struct RedFlagDto<'a> {
     #[schema(example = "R01")]
     pub rule_id: &'a str,
     pub title: &'a str,
+    #[schema(value_type = LevelDto)]
     pub level: &'static str,
     /// Present only for `consultation` rules.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<TimeframeDto>, nullable = false)]
     pub timeframe: Option<&'static str>,
     /// The answer codes that made the rule fire.
     pub triggered_by: Vec<&'a str>,
@@ -147,6 +294,7 @@ pub struct RedFlagDto<'a> {
     pub patient_text: Cow<'a, str>,
     /// Clinician audience only.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub clinician_text: Option<&'a str>,
     pub sources: Vec<SourceDto<'a>>,
 }
@@ -163,11 +311,12 @@ pub struct EvidenceDto<'a> {
 pub struct CauseDto<'a> {
     pub cause: &'a str,
     pub label: &'a str,
-    /// `likely` or `possible`.
+    #[schema(value_type = BandDto)]
     pub band: &'static str,
     pub score: i32,
     /// `spasm_pattern` or `strain_pattern` (only on `muscle_strain_or_spasm`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, example = "spasm_pattern")]
     pub sub_label: Option<&'a str>,
     pub evidence: Vec<EvidenceDto<'a>>,
 }
@@ -191,7 +340,7 @@ pub struct AdviceDto<'a> {
 pub struct MedicationDto<'a> {
     #[schema(example = "med_opt_oral_nsaid")]
     pub option: &'a str,
-    /// `suggest`, `caution` or `suppress`.
+    #[schema(value_type = MedStatusDto)]
     pub status: &'static str,
     /// Answer codes behind a caution or suppression.
     pub because: Vec<&'a str>,
@@ -207,13 +356,19 @@ pub struct StartBackDto<'a> {
     pub total: u32,
     /// Psychosocial subscale (items 5–9; the minimum when items are unknown).
     pub psychosocial: u32,
-    /// `low`, `medium`, `high` or `indeterminate`.
+    #[schema(value_type = RiskDto)]
     pub risk: &'static str,
+    /// `[lowest, highest]` total possible once the missing items are answered (only when items are missing).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, min_items = 2, max_items = 2)]
     pub total_range: Option<[u32; 2]>,
+    /// `[lowest, highest]` psychosocial subscale possible once the missing items are answered.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, min_items = 2, max_items = 2)]
     pub psychosocial_range: Option<[u32; 2]>,
+    /// STarT Back items not yet answered (only when some are missing).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub missing_items: Option<Vec<&'a str>>,
 }
 
@@ -242,14 +397,19 @@ pub struct CompletenessDto<'a> {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TriageResponse<'a> {
     /// A new UUID v4 per assessment (the only field that differs between identical requests).
+    #[schema(format = "uuid")]
     pub assessment_id: String,
     pub knowledge_base: KnowledgeBaseRef<'a>,
     pub triage: TriageDto<'a>,
     pub red_flags: Vec<RedFlagDto<'a>>,
     pub causes: Vec<CauseDto<'a>>,
+    /// The phase of the episode; `null` when the onset is unknown.
+    #[schema(required = true)]
     pub phase: Option<PhaseDto<'a>>,
     pub advice: Vec<AdviceDto<'a>>,
     pub medications: Vec<MedicationDto<'a>>,
+    /// STarT Back score; `null` when no STarT Back item is answered.
+    #[schema(required = true)]
     pub startback: Option<StartBackDto<'a>>,
     pub safety_net: Vec<SafetyNetDto<'a>>,
     pub completeness: CompletenessDto<'a>,
@@ -419,24 +579,31 @@ fn startback<'a>(kb: &'a KnowledgeBase, s: &StartBackScore) -> StartBackDto<'a> 
 pub struct VocabularyCode<'a> {
     pub code: &'a str,
     pub group: &'a str,
-    /// `tri`, `integer`, `number`, `enum`, `set` or `response`.
     #[serde(rename = "type")]
+    #[schema(value_type = ValueTypeDto)]
     pub value_type: &'static str,
     /// Allowed values (tri, enum, set, response).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub values: Option<Vec<&'a str>>,
+    /// Smallest allowed value (integer and number).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub minimum: Option<f64>,
+    /// Largest allowed value (integer and number).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub maximum: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, example = "years")]
     pub unit: Option<&'a str>,
     pub question: &'a str,
     pub screens_for: &'a [String],
     pub required_screen: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub loinc: Option<&'a str>,
-    /// `reference`, `draft` (awaiting clinical sign-off) or `approved`.
+    #[schema(value_type = ReviewDto)]
     pub review: &'static str,
 }
 
@@ -462,4 +629,56 @@ pub struct Status {
 
 pub fn review(r: Review) -> &'static str {
     r.as_str()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Texts;
+
+    #[test]
+    fn fill_matches_two_replace_calls() {
+        let texts = [
+            Texts {
+                emergency_number: "999".to_owned(),
+                urgent_line: "NHS 111".to_owned(),
+            },
+            // Placeholders inside the values: the first replacement can create a second one.
+            Texts {
+                emergency_number: "ent".to_owned(),
+                urgent_line: "{emergency_number}".to_owned(),
+            },
+            Texts {
+                emergency_number: "{urgent_line}{".to_owned(),
+                urgent_line: String::new(),
+            },
+            Texts {
+                emergency_number: String::new(),
+                urgent_line: "111".to_owned(),
+            },
+            Texts {
+                emergency_number: "112 / 999".to_owned(),
+                urgent_line: "{urgent_line}".to_owned(),
+            },
+        ];
+        let samples = [
+            "",
+            "no braces",
+            "call {emergency_number} now",
+            "{emergency_number}{urgent_line}{unscreened}",
+            "{{emergency_number}} {urgent_line",
+            "{urg{emergency_number}_line} {emergency_number",
+            "{urgent{emergency_number}_line}",
+            "{emergency_number}{emergency_number}{urgent_line}",
+            "{{{{",
+            "a {b} {urgent_line}{urgent_line} \u{e9} é {emergency_number}",
+        ];
+        for t in &texts {
+            for s in samples {
+                let expected = s
+                    .replace("{emergency_number}", &t.emergency_number)
+                    .replace("{urgent_line}", &t.urgent_line);
+                assert_eq!(t.fill(s), expected, "{s:?}");
+            }
+        }
+    }
 }

@@ -28,11 +28,13 @@ pub enum ErrorCode {
     Unauthorized,
     RateLimited,
     RequestTimeout,
+    /// CDS Hooks: the prefetch lacks the data the service needs (412).
+    PrefetchMissing,
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 16] = [
         ErrorCode::MalformedJson,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::PayloadTooLarge,
@@ -47,6 +49,7 @@ impl ErrorCode {
         ErrorCode::Unauthorized,
         ErrorCode::RateLimited,
         ErrorCode::RequestTimeout,
+        ErrorCode::PrefetchMissing,
         ErrorCode::Internal,
     ];
 
@@ -66,6 +69,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::RequestTimeout => "request_timeout",
+            ErrorCode::PrefetchMissing => "prefetch_missing",
             ErrorCode::Internal => "internal",
         }
     }
@@ -86,6 +90,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            ErrorCode::PrefetchMissing => StatusCode::PRECONDITION_FAILED,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -106,6 +111,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized => "A valid API key is required",
             ErrorCode::RateLimited => "Too many requests",
             ErrorCode::RequestTimeout => "The request took too long",
+            ErrorCode::PrefetchMissing => "The CDS Hooks prefetch lacks the data the service needs",
             ErrorCode::Internal => "Internal error",
         }
     }

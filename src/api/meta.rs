@@ -6,7 +6,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::dto::{
-    GroupDto, KnowledgeBaseRef, SourceDto, Status, VocabularyCode, VocabularyResponse,
+    GroupDto, KnowledgeBaseRef, LevelDto, ReviewDto, SourceDto, Status, TimeframeDto,
+    VocabularyCode, VocabularyResponse,
 };
 use super::AppState;
 use crate::knowledge::report::describe;
@@ -84,17 +85,21 @@ pub fn vocabulary_response(kb: &KnowledgeBase) -> VocabularyResponse<'_> {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RuleSummary<'a> {
+    #[schema(example = "R01")]
     pub id: &'a str,
     pub title: &'a str,
+    #[schema(value_type = LevelDto)]
     pub level: &'static str,
+    /// Present only for `consultation` rules and floors.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<TimeframeDto>, nullable = false)]
     pub timeframe: Option<&'static str>,
     /// The condition in plain words.
     pub condition: String,
     pub screens_for: &'a [String],
     pub remote_ok: bool,
     pub sources: Vec<&'a str>,
-    /// `reference`, `draft` or `approved`.
+    #[schema(value_type = ReviewDto)]
     pub review: &'static str,
 }
 
@@ -104,6 +109,7 @@ pub struct CauseSummary<'a> {
     pub label: &'a str,
     pub priority: u32,
     pub sources: Vec<&'a str>,
+    #[schema(value_type = ReviewDto)]
     pub review: &'static str,
 }
 
@@ -112,6 +118,7 @@ pub struct BlockSummary<'a> {
     pub id: &'a str,
     pub text: &'a str,
     pub sources: Vec<&'a str>,
+    #[schema(value_type = ReviewDto)]
     pub review: &'static str,
 }
 

@@ -50,7 +50,15 @@ pub async fn fallback(
     state: web::Data<AppState>,
 ) -> Result<actix_web::HttpResponse, ApiError> {
     let path = req.path();
-    if let Some((_, methods)) = state.routes.iter().find(|(t, _)| path_matches(t, path)) {
+    if let Some((template, methods)) = state.routes.iter().find(|(t, _)| path_matches(t, path)) {
+        // Only a trailing slash differs (`/v1/triage/`): with an allowed method the route
+        // did not take it, so the resource is not here; never "POST not allowed; allowed: POST".
+        if methods.iter().any(|m| m == req.method().as_str()) {
+            return Err(ApiError::new(
+                ErrorCode::NotFound,
+                format!("no resource at this path; did you mean {template}?"),
+            ));
+        }
         let mut error = ApiError::new(
             ErrorCode::MethodNotAllowed,
             format!(

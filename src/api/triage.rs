@@ -6,7 +6,7 @@ use futures_util::StreamExt;
 use serde_json::{Map, Value};
 
 use super::dto::{AudienceDto, Texts, TriageRequest, TriageResponse};
-use super::error::{escape_pointer, ApiError, ErrorCode, Problem};
+use super::error::{escape_pointer, ApiError, ErrorCode};
 use super::AppState;
 use crate::engine::{self, parse_answers, Audience};
 use crate::knowledge::KnowledgeBase;
@@ -26,20 +26,7 @@ use crate::knowledge::KnowledgeBase;
     request_body(content = TriageRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "The assessment", body = TriageResponse,
-            headers(("Cache-Control" = String, description = "`no-store`"), ("X-Request-Id" = String, description = "Request id for support"))),
-        (status = 400, description = "Malformed JSON (`malformed_json`)", body = Problem, content_type = "application/problem+json",
-            example = json!({"type": "urn:spasm-triage:problem:malformed_json", "title": "The request body is not valid JSON", "status": 400, "detail": "syntax error at line 1, column 12", "code": "malformed_json"})),
-        (status = 405, description = "Method not allowed (`method_not_allowed`)", body = Problem, content_type = "application/problem+json",
-            example = json!({"type": "urn:spasm-triage:problem:method_not_allowed", "title": "Method not allowed on this resource", "status": 405, "detail": "GET is not allowed here; allowed: POST", "code": "method_not_allowed"})),
-        (status = 413, description = "Body over the limit (`payload_too_large`)", body = Problem, content_type = "application/problem+json",
-            example = json!({"type": "urn:spasm-triage:problem:payload_too_large", "title": "The request body is too large", "status": 413, "detail": "the body must be at most 65536 bytes", "code": "payload_too_large"})),
-        (status = 415, description = "Not `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json",
-            example = json!({"type": "urn:spasm-triage:problem:unsupported_media_type", "title": "The request body must be application/json", "status": 415, "detail": "send Content-Type: application/json", "code": "unsupported_media_type"})),
-        (status = 422, description = "Well-formed JSON that cannot be accepted: `invalid_request_shape`, `unknown_answer_code`, `derived_answer_code`, `invalid_answer_value`, `missing_required_answer`, `invalid_option`", body = Problem, content_type = "application/problem+json",
-            example = json!({"type": "urn:spasm-triage:problem:unknown_answer_code", "title": "An answer uses a code that is not in the vocabulary", "status": 422, "detail": "1 answer could not be accepted", "code": "unknown_answer_code",
-                "errors": [{"path": "/answers/saddle_numbnes", "code": "unknown_answer_code", "message": "`saddle_numbnes` is not a vocabulary code; did you mean `saddle_numbness`?", "did_you_mean": ["saddle_numbness"]}]})),
-        (status = 500, description = "Internal error (`internal`); details only in the server logs", body = Problem, content_type = "application/problem+json",
-            example = json!({"type": "urn:spasm-triage:problem:internal", "title": "Internal error", "status": 500, "detail": "an internal error occurred; quote the X-Request-Id header", "code": "internal"})),
+            headers(("Cache-Control" = String, description = "`no-store`"))),
     )
 )]
 #[post("/v1/triage")]

@@ -11,6 +11,10 @@ use crate::knowledge::{CodeId, KnowledgeBase, ValueKind, RESPONSE_VALUES};
 /// Answers every request must carry (API contract).
 pub const REQUIRED_ANSWERS: [&str; 2] = ["age_years", "sex"];
 
+/// Unknown codes per request that get "did you mean" suggestions (the rest are still
+/// reported, without them).
+pub const MAX_SUGGESTED_CODES: usize = 16;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tri {
     Present,
@@ -120,6 +124,7 @@ pub fn parse_answers(
     let vocabulary = &kb.vocabulary;
     let mut parsed = Answers::empty(kb);
     let mut errors = Vec::new();
+    let mut suggested = 0;
     for (key, json) in answers {
         let Some(id) = vocabulary.lookup(key) else {
             if vocabulary.is_derived_name(key) {
@@ -130,7 +135,14 @@ pub fn parse_answers(
                     did_you_mean: Vec::new(),
                 });
             } else {
-                let did_you_mean = vocabulary.suggestions(key);
+                // Suggestions cost up to a few hundred microseconds per key and a body may
+                // hold a thousand unknown keys: only the first few get them.
+                let did_you_mean = if suggested < MAX_SUGGESTED_CODES {
+                    suggested += 1;
+                    vocabulary.suggestions(key)
+                } else {
+                    Vec::new()
+                };
                 errors.push(AnswerError {
                     kind: AnswerErrorKind::UnknownAnswerCode,
                     code: key.clone(),

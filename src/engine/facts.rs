@@ -75,10 +75,6 @@ impl<'a> Facts<'a> {
         facts
     }
 
-    fn code_id(&self, name: &str) -> Option<CodeId> {
-        self.kb.vocabulary.lookup(name)
-    }
-
     /// Answered with a real value (not missing, not `unknown`).
     pub fn is_answered(&self, id: CodeId) -> bool {
         match self.answers.get(id) {
@@ -97,21 +93,18 @@ impl<'a> Facts<'a> {
     }
 
     fn compute_age_at_onset(&self) -> Option<f64> {
-        let onset_age = self
-            .code_id("back_pain_onset_age")
+        let known = &self.kb.vocabulary.well_known;
+        let onset_age = known
+            .back_pain_onset_age
             .and_then(|id| self.answers.number(id));
         if onset_age.is_some() {
             return onset_age;
         }
-        let first = self
-            .code_id("first_episode")
+        let first = known
+            .first_episode
             .is_some_and(|id| self.answers.tri(id) == Tri::Present);
-        let age = self
-            .code_id("age_years")
-            .and_then(|id| self.answers.number(id));
-        let days = self
-            .code_id("onset_days_ago")
-            .and_then(|id| self.answers.number(id));
+        let age = known.age_years.and_then(|id| self.answers.number(id));
+        let days = known.onset_days_ago.and_then(|id| self.answers.number(id));
         match (first, age, days) {
             (true, Some(age), Some(days)) => Some(age - days / 365.0),
             _ => None,
@@ -284,14 +277,13 @@ impl<'a> Facts<'a> {
                     }
                 }
                 NumRef::Computed(Computed::AgeAtOnset) => {
-                    let direct = self
-                        .code_id("back_pain_onset_age")
-                        .filter(|id| self.is_answered(*id));
+                    let known = &self.kb.vocabulary.well_known;
+                    let direct = known.back_pain_onset_age.filter(|id| self.is_answered(*id));
                     match direct {
                         Some(id) => out.push(id),
-                        None => ["first_episode", "age_years", "onset_days_ago"]
-                            .iter()
-                            .filter_map(|n| self.code_id(n))
+                        None => [known.first_episode, known.age_years, known.onset_days_ago]
+                            .into_iter()
+                            .flatten()
                             .for_each(|id| out.push(id)),
                     }
                 }

@@ -266,7 +266,8 @@ pub fn assess<'kb>(
     // Phase.
     let phase = kb
         .vocabulary
-        .lookup("onset_days_ago")
+        .well_known
+        .onset_days_ago
         .and_then(|id| answers.number(id))
         .and_then(|days| {
             kb.advice.phases.iter().find(|p| {

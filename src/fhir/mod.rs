@@ -1,15 +1,400 @@
 //! FHIR R4 interface: the intake Questionnaire generated from the vocabulary, and
 //! `QuestionnaireResponse/$triage` returning a GuidanceResponse.
+//!
+//! Every error under `/fhir/` is an OperationOutcome carrying the same stable code as the
+//! JSON API (reference §7.11); unknown paths and methods under `/fhir/` too.
 
+pub mod examples;
+pub mod guidance;
+pub mod mapping;
 pub mod outcome;
+pub mod questionnaire;
+pub mod schema;
 
-use actix_web::web;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
+use serde_json::Value;
 use utoipa::OpenApi;
+
+use crate::api::dto::{Texts, TriageResponse};
+use crate::api::error::{ApiError, ErrorCode, Problem};
+use crate::api::triage::{malformed, read_body};
+use crate::api::AppState;
+use crate::engine::{self, Audience};
+use crate::knowledge::KnowledgeBase;
+use mapping::{map_response, Mapped, QrError};
+use outcome::{operation_outcome_response, FHIR_JSON};
+use schema::{
+    FhirGuidanceResponse, FhirOperationOutcome, FhirQuestionnaire, FhirQuestionnaireResponse,
+};
+
+pub const QUESTIONNAIRE_PATH: &str = "/fhir/Questionnaire/back-pain-triage";
+pub const TRIAGE_PATH: &str = "/fhir/QuestionnaireResponse/$triage";
 
 /// FHIR paths, merged into the service's OpenAPI document.
 #[derive(OpenApi)]
-#[openapi()]
+#[openapi(
+    paths(get_questionnaire, triage),
+    tags((name = "fhir", description = "FHIR R4: the intake Questionnaire and `$triage` on a QuestionnaireResponse. \
+        Bodies are `application/fhir+json`; every error under `/fhir/` is an OperationOutcome whose \
+        `issue[].details.coding[].code` is the JSON API's stable problem code."))
+)]
 pub struct FhirApiDoc;
 
-/// Register the FHIR handlers.
-pub fn configure(_cfg: &mut web::ServiceConfig) {}
+/// Register the FHIR handlers: one scope whose unknown paths and methods are OperationOutcomes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/fhir")
+            .service(
+                web::resource("/Questionnaire/back-pain-triage")
+                    .route(web::get().to(get_questionnaire))
+                    .default_service(web::to(|| async { method_not_allowed("GET") })),
+            )
+            .service(
+                web::resource("/QuestionnaireResponse/$triage")
+                    .route(web::post().to(triage))
+                    .default_service(web::to(|| async { method_not_allowed("POST") })),
+            )
+            .default_service(web::to(|| async {
+                operation_outcome_response(&ApiError::new(
+                    ErrorCode::NotFound,
+                    "no FHIR resource or operation at this path; see /openapi.json (tag `fhir`)",
+                ))
+            })),
+    );
+}
+
+fn method_not_allowed(allowed: &str) -> HttpResponse {
+    let mut error = ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        format!("this method is not allowed here; allowed: {allowed}"),
+    );
+    error.allow = Some(allowed.to_owned());
+    operation_outcome_response(&error)
+}
+
+/// JSON with `resourceType`, `id`, `url`, `linkId` and `name` first in every object
+/// (FHIR's convention; serde_json's maps are otherwise sorted).
+pub struct Ordered<'a>(pub &'a Value);
+
+const FIRST_KEYS: [&str; 5] = ["resourceType", "id", "url", "linkId", "name"];
+
+impl Serialize for Ordered<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Object(map) => {
+                let mut m = s.serialize_map(Some(map.len()))?;
+                for key in FIRST_KEYS {
+                    if let Some(v) = map.get(key) {
+                        m.serialize_entry(key, &Ordered(v))?;
+                    }
+                }
+                for (k, v) in map {
+                    if !FIRST_KEYS.contains(&k.as_str()) {
+                        m.serialize_entry(k, &Ordered(v))?;
+                    }
+                }
+                m.end()
+            }
+            Value::Array(list) => {
+                let mut seq = s.serialize_seq(Some(list.len()))?;
+                for v in list {
+                    seq.serialize_element(&Ordered(v))?;
+                }
+                seq.end()
+            }
+            other => other.serialize(s),
+        }
+    }
+}
+
+/// A FHIR resource as an `application/fhir+json` response.
+pub fn fhir_response(status: StatusCode, resource: &Value, no_store: bool) -> HttpResponse {
+    match serde_json::to_vec(&Ordered(resource)) {
+        Ok(body) => {
+            let mut builder = HttpResponse::build(status);
+            builder.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON)));
+            if no_store {
+                builder
+                    .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+            }
+            builder.body(body)
+        }
+        Err(_) => operation_outcome_response(&ApiError::new(
+            ErrorCode::Internal,
+            "an internal error occurred; quote the X-Request-Id header",
+        )),
+    }
+}
+
+/// Now as a FHIR `dateTime` in UTC, seconds precision.
+pub fn now_datetime() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    datetime(secs)
+}
+
+/// Seconds since the Unix epoch as `YYYY-MM-DDThh:mm:ssZ` (civil-from-days, H. Hinnant).
+pub fn datetime(secs: u64) -> String {
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// `Content-Type` must be `application/fhir+json` or `application/json`.
+fn require_fhir_json(req: &HttpRequest) -> Result<(), ApiError> {
+    let essence = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    if essence == FHIR_JSON || essence == "application/json" {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "send the body with Content-Type: application/fhir+json (or application/json)",
+        ))
+    }
+}
+
+/// The `audience` query parameter; FHIR's own `_`-prefixed parameters (`_format`, `_pretty`) are ignored.
+fn audience(query: &str) -> Result<Audience, ApiError> {
+    let mut audience = Audience::Patient;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if key.starts_with('_') {
+            continue;
+        }
+        if key != "audience" {
+            return Err(ApiError::new(
+                ErrorCode::InvalidOption,
+                "unknown query parameter; allowed: `audience`",
+            ));
+        }
+        audience = match value {
+            "patient" => Audience::Patient,
+            "clinician" => Audience::Clinician,
+            _ => {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidOption,
+                    "`audience` must be \"patient\" or \"clinician\"",
+                ))
+            }
+        };
+    }
+    Ok(audience)
+}
+
+/// The JSON API's assessment of a QuestionnaireResponse: mapped, validated and assessed exactly
+/// like `POST /v1/triage`; also used by CDS Hooks.
+pub fn assess_questionnaire_response<'a>(
+    kb: &'a KnowledgeBase,
+    texts: &Texts,
+    qr: &Value,
+    audience: Audience,
+    assessment_id: String,
+) -> Result<(TriageResponse<'a>, Mapped), QrError> {
+    let mapped = map_response(kb, qr)?;
+    let assessment = engine::assess(kb, &mapped.answers, audience);
+    let response = TriageResponse::build(kb, &assessment, texts, assessment_id);
+    Ok((response, mapped))
+}
+
+/// Get the intake Questionnaire
+///
+/// The FHIR R4 Questionnaire generated from the vocabulary of the loaded knowledge base
+/// (`version` is the knowledge base version): one `group` per vocabulary group, one question
+/// per answer code (`linkId` = code, `text` = intake question). Tri-state codes are `choice`
+/// items with `present`/`absent`/`unknown` (system `urn:spasm-triage:tri`); numbers are
+/// `integer`/`decimal` with `minValue`/`maxValue` and `questionnaire-unit` extensions;
+/// enums and treatment responses are `choice`; sets are repeating `choice`. Required safety
+/// screens, `age_years` and `sex` are `required`; STarT Back items carry their LOINC codes
+/// and their group the panel code 91349-1.
+#[utoipa::path(
+    get,
+    path = "/fhir/Questionnaire/back-pain-triage",
+    operation_id = "getFhirQuestionnaire",
+    tag = "fhir",
+    responses(
+        (status = 200, description = "The Questionnaire (example trimmed to a few groups and items)",
+            body = FhirQuestionnaire, content_type = "application/fhir+json",
+            headers(("X-Request-Id" = String, description = "Request id for support")),
+            example = json!(examples::questionnaire())),
+        (status = 401, description = "No valid API key (`unauthorized`); only when the deployment enables keys",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 405, description = "Method not allowed (`method_not_allowed`), with `Allow`",
+            body = FhirOperationOutcome, content_type = "application/fhir+json",
+            headers(("Allow" = String, description = "`GET`")),
+            example = json!(examples::outcome_method_not_allowed("GET"))),
+        (status = 429, description = "Rate limit spent (`rate_limited`); only when the deployment enables rate limits",
+            body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
+    )
+)]
+pub async fn get_questionnaire(state: web::Data<AppState>) -> HttpResponse {
+    fhir_response(
+        StatusCode::OK,
+        &questionnaire::questionnaire(&state.kb, &state.texts),
+        false,
+    )
+}
+
+/// Triage a QuestionnaireResponse
+///
+/// Assesses a QuestionnaireResponse for the `back-pain-triage` Questionnaire and returns a
+/// GuidanceResponse. Each answered `linkId` is an answer code; the answers go through the same
+/// validation and engine as `POST /v1/triage`, so refusals carry the same codes
+/// (`unknown_answer_code` with did-you-mean, `invalid_answer_value` for a wrong `value[x]`
+/// type or value, `missing_required_answer` for `age_years`/`sex`, `invalid_request_shape`
+/// for a resource that is not a usable QuestionnaireResponse), as an OperationOutcome.
+///
+/// `status` is `success`, or `data-required` when required safety screens are unanswered:
+/// the assessment (floored at `consultation_24`) is still returned, and `dataRequirement`
+/// names the screens to ask. `contained` holds the RiskAssessment (`#risk`) and the
+/// Parameters (`#output`) with everything the JSON API returns. `?audience=clinician` adds
+/// clinician texts and full cause evidence.
+#[utoipa::path(
+    post,
+    path = "/fhir/QuestionnaireResponse/$triage",
+    operation_id = "fhirTriage",
+    tag = "fhir",
+    params(("audience" = Option<String>, Query, description = "`patient` (default) or `clinician`. FHIR's `_format` and `_pretty` are ignored.")),
+    request_body(
+        description = "A QuestionnaireResponse for `urn:spasm-triage:Questionnaire/back-pain-triage`",
+        content(
+            (FhirQuestionnaireResponse = "application/fhir+json", example = json!(examples::questionnaire_response_example())),
+            (FhirQuestionnaireResponse = "application/json"),
+        )
+    ),
+    responses(
+        (status = 200, description = "The GuidanceResponse (example: Parameters trimmed)", body = FhirGuidanceResponse,
+            content_type = "application/fhir+json",
+            headers(("Cache-Control" = String, description = "`no-store`"), ("X-Request-Id" = String, description = "Request id for support")),
+            examples(
+                ("success" = (summary = "Every required screen answered", value = json!(examples::guidance_response(true)))),
+                ("data-required" = (summary = "Required screens unanswered: floored assessment plus dataRequirement", value = json!(examples::guidance_response(false)))),
+            )),
+        (status = 400, description = "The body is not JSON (`malformed_json`)", body = FhirOperationOutcome,
+            content_type = "application/fhir+json", example = json!(examples::outcome_malformed())),
+        (status = 401, description = "No valid API key (`unauthorized`); only when the deployment enables keys",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 405, description = "Method not allowed (`method_not_allowed`), with `Allow`",
+            body = FhirOperationOutcome, content_type = "application/fhir+json",
+            headers(("Allow" = String, description = "`POST`")),
+            example = json!(examples::outcome_method_not_allowed("POST"))),
+        (status = 413, description = "Body over the limit (`payload_too_large`)", body = FhirOperationOutcome,
+            content_type = "application/fhir+json", example = json!(examples::outcome_too_large())),
+        (status = 415, description = "Not `application/fhir+json` or `application/json` (`unsupported_media_type`)",
+            body = FhirOperationOutcome, content_type = "application/fhir+json", example = json!(examples::outcome_media_type())),
+        (status = 422, description = "A QuestionnaireResponse that cannot be assessed: `invalid_request_shape`, \
+            `unknown_answer_code`, `derived_answer_code`, `invalid_answer_value`, `missing_required_answer`, `invalid_option`",
+            body = FhirOperationOutcome, content_type = "application/fhir+json",
+            examples(
+                ("unknown_answer_code" = (summary = "A linkId that is not a vocabulary code", value = json!(examples::outcome_unknown_link_id()))),
+                ("invalid_answer_value" = (summary = "A value[x] of the wrong type", value = json!(examples::outcome_wrong_value_type()))),
+                ("missing_required_answer" = (summary = "age_years or sex unanswered", value = json!(examples::outcome_missing_required()))),
+                ("invalid_request_shape" = (summary = "Not a QuestionnaireResponse", value = json!(examples::outcome_wrong_resource_type()))),
+            )),
+        (status = 429, description = "Rate limit spent (`rate_limited`); only when the deployment enables rate limits",
+            body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
+    )
+)]
+pub async fn triage(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    match run_triage(&req, payload, &state).await {
+        Ok(response) => response,
+        Err(error) => operation_outcome_response(&error),
+    }
+}
+
+async fn run_triage(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+) -> Result<HttpResponse, ApiError> {
+    let audience = audience(req.query_string())?;
+    require_fhir_json(req)?;
+    let body = read_body(req, payload, state.body_limit).await?;
+    let qr: Value = serde_json::from_slice(&body).map_err(|e| malformed(&e))?;
+    let (response, mapped) = assess_questionnaire_response(
+        &state.kb,
+        &state.texts,
+        &qr,
+        audience,
+        uuid::Uuid::new_v4().to_string(),
+    )
+    .map_err(QrError::into_fhir)?;
+    crate::telemetry::record_assessment(req, &response);
+    let request_id = req
+        .extensions()
+        .get::<crate::telemetry::RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    let resource = guidance::guidance_response(&response, &mapped, &request_id, &now_datetime());
+    Ok(fhir_response(StatusCode::OK, &resource, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datetimes_are_rfc3339_utc() {
+        assert_eq!(datetime(0), "1970-01-01T00:00:00Z");
+        assert_eq!(datetime(1_767_225_600), "2026-01-01T00:00:00Z");
+        assert_eq!(datetime(951_782_400 + 3661), "2000-02-29T01:01:01Z");
+    }
+
+    #[test]
+    fn ordered_puts_resource_type_first() {
+        let v = serde_json::json!({"b": 1, "id": "x", "resourceType": "T", "a": [{"z": 1, "linkId": "l"}]});
+        let text = serde_json::to_string(&Ordered(&v)).unwrap_or_default();
+        assert_eq!(
+            text,
+            r#"{"resourceType":"T","id":"x","a":[{"linkId":"l","z":1}],"b":1}"#
+        );
+    }
+
+    #[test]
+    fn audience_query() {
+        assert_eq!(audience("").ok(), Some(Audience::Patient));
+        assert_eq!(
+            audience("audience=clinician&_format=json").ok(),
+            Some(Audience::Clinician)
+        );
+        assert_eq!(
+            audience("audience=nurse").err().map(|e| e.code),
+            Some(ErrorCode::InvalidOption)
+        );
+        assert_eq!(
+            audience("lang=en").err().map(|e| e.code),
+            Some(ErrorCode::InvalidOption)
+        );
+    }
+}

@@ -9,41 +9,53 @@ use crate::api::error::ApiError;
 
 pub const FHIR_JSON: &str = "application/fhir+json";
 
-/// The OperationOutcome resource for an error.
+/// The FHIR issue type for a stable code (finer than the status where FHIR has a better word).
+fn issue_type(code: &str, status: u16) -> &'static str {
+    match code {
+        "malformed_json" | "invalid_request_shape" => "structure",
+        "unknown_answer_code" | "derived_answer_code" => "code-invalid",
+        "invalid_answer_value" => "value",
+        "missing_required_answer" => "required",
+        _ => match status {
+            401 => "security",
+            404 => "not-found",
+            405 | 415 => "not-supported",
+            413 => "too-costly",
+            429 => "throttled",
+            408 => "timeout",
+            500..=599 => "exception",
+            _ => "invalid",
+        },
+    }
+}
+
+/// The OperationOutcome resource for an error: one issue per field error (each with its own
+/// code, as in the problem's `errors[]`; the first is the problem's `code`), else one issue.
 pub fn operation_outcome(error: &ApiError) -> serde_json::Value {
-    let code = error.code.as_str();
-    let issue_code = match error.code.status().as_u16() {
-        401 => "security",
-        404 => "not-found",
-        405 | 415 => "not-supported",
-        413 => "too-costly",
-        429 => "throttled",
-        408 => "timeout",
-        500..=599 => "exception",
-        _ => "invalid",
-    };
-    let details = |text: &str| {
+    let status = error.code.status().as_u16();
+    let issue = |code: &str, text: &str| {
         json!({
-            "coding": [{ "system": "urn:spasm-triage:problem", "code": code }],
-            "text": text
+            "severity": "error",
+            "code": issue_type(code, status),
+            "details": {
+                "coding": [{ "system": "urn:spasm-triage:problem", "code": code }],
+                "text": text
+            }
         })
     };
     let mut issues: Vec<serde_json::Value> = error
         .errors
         .iter()
         .map(|e| {
-            json!({
-                "severity": "error",
-                "code": issue_code,
-                "details": details(&e.message),
-                "expression": [e.path.clone()]
-            })
+            let mut i = issue(&e.code, &e.message);
+            if !e.path.is_empty() {
+                i["expression"] = json!([e.path]);
+            }
+            i
         })
         .collect();
     if issues.is_empty() {
-        issues.push(
-            json!({ "severity": "error", "code": issue_code, "details": details(&error.detail) }),
-        );
+        issues.push(issue(error.code.as_str(), &error.detail));
     }
     json!({ "resourceType": "OperationOutcome", "issue": issues })
 }
@@ -52,7 +64,8 @@ pub fn operation_outcome(error: &ApiError) -> serde_json::Value {
 pub fn operation_outcome_response(error: &ApiError) -> HttpResponse {
     // Reuse the problem response for status and headers (Allow, Retry-After, WWW-Authenticate).
     let mut response = error.error_response();
-    let body = serde_json::to_vec(&operation_outcome(error)).unwrap_or_default();
+    let outcome = operation_outcome(error);
+    let body = serde_json::to_vec(&super::Ordered(&outcome)).unwrap_or_default();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         header::HeaderValue::from_static(FHIR_JSON),

@@ -25,17 +25,24 @@ pub fn closest<'a>(
     limit: usize,
 ) -> Vec<String> {
     let lowered = input.to_lowercase();
+    let n = lowered.chars().count();
     let mut scored: Vec<(usize, &str)> = candidates
         .filter_map(|c| {
-            let d = distance(&lowered, c);
-            let budget = (lowered.chars().count().max(c.len()) / 3).max(2);
+            let m = c.chars().count();
+            let budget = (n.max(c.len()) / 3).max(2);
             let contains =
                 lowered.len() >= 4 && (c.contains(lowered.as_str()) || lowered.contains(c));
-            if d <= budget || contains {
-                Some((d, c))
+            // The distance is at least the difference in length, and exactly that when one
+            // name contains the other, so the quadratic `distance` only runs for names of
+            // about the same length (an unknown key sent by a client may be kilobytes long).
+            let d = if contains {
+                n.abs_diff(m)
+            } else if n.abs_diff(m) > budget {
+                return None;
             } else {
-                None
-            }
+                distance(&lowered, c)
+            };
+            (d <= budget || contains).then_some((d, c))
         })
         .collect();
     scored.sort();
@@ -66,5 +73,62 @@ mod tests {
             vec!["saddle_numbness"]
         );
         assert!(closest("zzzzzzzz", codes.into_iter(), 3).is_empty());
+    }
+
+    #[test]
+    fn pruning_by_length_gives_the_same_answer_as_the_full_distance() {
+        let codes = [
+            "saddle_numbness",
+            "sexual_dysfunction_new",
+            "fever",
+            "fever_or_chills",
+            "leg_weakness_progressive",
+        ];
+        // The rule `closest` implements, with the distance always computed.
+        let reference = |input: &str| {
+            let lowered = input.to_lowercase();
+            let mut scored: Vec<(usize, &str)> = codes
+                .into_iter()
+                .filter_map(|c| {
+                    let d = distance(&lowered, c);
+                    let budget = (lowered.chars().count().max(c.len()) / 3).max(2);
+                    let contains =
+                        lowered.len() >= 4 && (c.contains(lowered.as_str()) || lowered.contains(c));
+                    (d <= budget || contains).then_some((d, c))
+                })
+                .collect();
+            scored.sort();
+            scored.dedup();
+            scored
+                .into_iter()
+                .take(3)
+                .map(|(_, c)| c.to_owned())
+                .collect::<Vec<_>>()
+        };
+        let long = "x".repeat(5000) + "fever";
+        for input in [
+            "",
+            "f",
+            "fev",
+            "fever",
+            "FEVER",
+            "fevr",
+            "fever_or",
+            "ever",
+            "saddle",
+            "saddle_numbnes",
+            "xx_saddle_numbness_xx",
+            "sexual",
+            "legweakness",
+            "leg_weakness_progressive_and_more",
+            "ünïcödé_fever",
+            long.as_str(),
+        ] {
+            assert_eq!(
+                closest(input, codes.into_iter(), 3),
+                reference(input),
+                "{input:?}"
+            );
+        }
     }
 }

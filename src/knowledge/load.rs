@@ -1053,7 +1053,7 @@ impl Compiler {
             });
         }
         let mut codes = Vec::new();
-        let mut index = HashMap::new();
+        let mut index = CodeIndex::default();
         for c in &raw.codes {
             self.at("vocabulary.toml", &c.code);
             if index.insert(c.code.clone(), codes.len()).is_some() {
@@ -1160,6 +1160,7 @@ impl Compiler {
             groups,
             codes,
             required_screens: Vec::new(),
+            well_known: WellKnownCodes::resolve(&index),
             index,
             derived_names,
         };

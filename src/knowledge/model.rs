@@ -1,6 +1,7 @@
 //! The validated, compiled knowledge base the engine runs on.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::condition::Cond;
 
@@ -235,9 +236,59 @@ pub struct Vocabulary {
     pub codes: Vec<CodeDef>,
     /// In clinical priority order (reference §7.4).
     pub required_screens: Vec<RequiredScreen>,
-    pub(crate) index: HashMap<String, CodeId>,
+    pub(crate) index: CodeIndex,
     /// Names that exist but may not be sent as answers (derived findings, engine outputs).
     pub(crate) derived_names: Vec<String>,
+    /// Ids of the codes the engine reads by name on every request, looked up once.
+    pub(crate) well_known: WellKnownCodes,
+}
+
+/// Code name → id. Every request looks up each answer key here, so it uses FNV-1a
+/// rather than SipHash: the table is fixed at load time and only read afterwards, so
+/// keys chosen by a client cannot make it degrade (no inserts, no hash flooding).
+pub(crate) type CodeIndex = HashMap<String, CodeId, BuildHasherDefault<Fnv1a>>;
+
+/// 64-bit FNV-1a.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fnv1a(u64);
+
+impl Default for Fnv1a {
+    fn default() -> Fnv1a {
+        Fnv1a(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv1a {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
+
+/// Codes the engine reads by name (`None` if a knowledge base lacks one).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct WellKnownCodes {
+    pub(crate) age_years: Option<CodeId>,
+    pub(crate) onset_days_ago: Option<CodeId>,
+    pub(crate) first_episode: Option<CodeId>,
+    pub(crate) back_pain_onset_age: Option<CodeId>,
+}
+
+impl WellKnownCodes {
+    pub(crate) fn resolve(index: &CodeIndex) -> WellKnownCodes {
+        let id = |name: &str| index.get(name).copied();
+        WellKnownCodes {
+            age_years: id("age_years"),
+            onset_days_ago: id("onset_days_ago"),
+            first_episode: id("first_episode"),
+            back_pain_onset_age: id("back_pain_onset_age"),
+        }
+    }
 }
 
 impl Vocabulary {

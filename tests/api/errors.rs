@@ -380,3 +380,21 @@ fn internal_error_json_is_opaque() {
                "detail": "an internal error occurred; quote the X-Request-Id header", "code": "internal"})
     );
 }
+
+#[tokio::test]
+async fn trailing_slash_with_an_allowed_method_is_not_found_not_method_not_allowed() {
+    // Regression: `POST /v1/triage/` answered 405 "POST is not allowed here; allowed: POST".
+    let app = spawn_app().await;
+    let r = app
+        .post_raw("/v1/triage/", Some("application/json"), b"{}".to_vec())
+        .await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    assert_eq!(r.body["code"], "not_found");
+    assert_eq!(
+        r.body["detail"],
+        "no resource at this path; did you mean /v1/triage?"
+    );
+    let r = app.get("/v1/triage/").await;
+    assert_eq!(r.status, 405);
+    assert_eq!(r.headers.get("allow").unwrap(), "POST");
+}

@@ -2,7 +2,9 @@
 // Test code asserts by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod cds;
 mod errors;
+mod fhir;
 mod golden;
 mod hardening;
 mod helpers;

@@ -107,3 +107,64 @@ async fn docs_page_is_served_from_the_binary() {
     let css = app.get("/docs/swagger-ui.css").await;
     assert_eq!(css.status, 200);
 }
+
+#[tokio::test]
+async fn spec_documents_every_status_each_operation_returns() {
+    let app = spawn_app().await;
+    let spec: Value = serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap();
+    let documented = |path: &str, method: &str| -> Vec<String> {
+        spec["paths"][path][method]["responses"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{method} {path} is not in the spec"))
+            .keys()
+            .cloned()
+            .collect()
+    };
+    let triage = documented("/v1/triage", "post");
+    for (content_type, body) in [
+        (Some("application/json"), b"{\"answers\": {".to_vec()),
+        (Some("text/plain"), b"{}".to_vec()),
+        (Some("application/json"), vec![b' '; 70_000]),
+        (Some("application/json"), b"{\"answers\": []}".to_vec()),
+        (
+            Some("application/json"),
+            b"{\"answers\": {\"age_years\": 34, \"sex\": \"male\"}}".to_vec(),
+        ),
+    ] {
+        let r = app.post_raw("/v1/triage", content_type, body).await;
+        assert!(
+            triage.contains(&r.status.to_string()),
+            "POST /v1/triage answered {} which the spec does not document ({triage:?})",
+            r.status
+        );
+    }
+    for path in [
+        "/v1/vocabulary",
+        "/v1/knowledge-base",
+        "/health",
+        "/ready",
+        "/openapi.json",
+    ] {
+        let ok = app.get(path).await;
+        let wrong_method = app.post_raw(path, None, Vec::new()).await;
+        let statuses = documented(path, "get");
+        for r in [ok, wrong_method] {
+            assert!(
+                statuses.contains(&r.status.to_string()),
+                "{path} answered {}, not documented ({statuses:?})",
+                r.status
+            );
+        }
+    }
+    let r = app.get("/v1/triage").await;
+    assert!(triage.contains(&r.status.to_string()));
+    // Every documented response carries an example, and every body is problem+json or JSON.
+    for (name, response) in spec["components"]["responses"].as_object().unwrap() {
+        let content = &response["content"]["application/problem+json"];
+        assert!(
+            content["example"].is_object() || content["examples"].is_object(),
+            "components.responses.{name} has no problem+json example"
+        );
+        assert!(response["headers"]["X-Request-Id"].is_object(), "{name}");
+    }
+}

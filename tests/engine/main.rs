@@ -2,6 +2,7 @@
 // Test code asserts by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod fuzz_regressions;
 mod properties;
 mod report;
 mod rules;

@@ -1,0 +1,317 @@
+//! CDS Hooks 2.0 wire types (the fields the specification defines that this service uses),
+//! and the examples of the OpenAPI document.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+
+use super::{HOOK, PREFETCH_KEY, SERVICE_ID};
+use crate::api::error::{ApiError, ErrorCode};
+use crate::fhir::questionnaire::QUESTIONNAIRE_URL;
+
+/// `GET /cds-services`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CdsServices {
+    pub services: Vec<CdsService>,
+}
+
+/// A CDS service descriptor.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CdsService {
+    /// The hook the service answers.
+    #[schema(example = "patient-view")]
+    pub hook: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    /// The service is at `/cds-services/{id}`.
+    #[schema(example = "back-pain-triage")]
+    pub id: &'static str,
+    /// Prefetch key → FHIR query template.
+    pub prefetch: BTreeMap<&'static str, String>,
+    /// What the service needs to be used.
+    pub usage_requirements: &'static str,
+}
+
+/// A FHIR Coding, as CDS Hooks uses it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = CdsCoding)]
+pub struct Coding {
+    pub system: &'static str,
+    pub code: &'static str,
+    pub display: &'static str,
+}
+
+/// Who the card comes from.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CdsSource {
+    /// Names the knowledge base version.
+    #[schema(example = "spasm-triage knowledge base 2026.11.0")]
+    pub label: String,
+    pub topic: Coding,
+}
+
+/// Card urgency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Indicator {
+    Info,
+    Warning,
+    Critical,
+}
+
+impl Indicator {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Indicator::Info => "info",
+            Indicator::Warning => "warning",
+            Indicator::Critical => "critical",
+        }
+    }
+}
+
+/// A CDS Hooks card.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CdsCard {
+    /// UUID v4; quote it in feedback.
+    #[schema(format = "uuid")]
+    pub uuid: String,
+    /// Under 140 characters.
+    #[schema(max_length = 139)]
+    pub summary: String,
+    /// `critical` for emergency levels, `warning` for `consultation_24`, `info` otherwise.
+    pub indicator: Indicator,
+    /// GitHub-flavoured Markdown: level, fired rules with their triggering answers,
+    /// unanswered safety screens, causes, STarT Back, knowledge base.
+    pub detail: String,
+    pub source: CdsSource,
+    /// Reasons a clinician may give for overriding the card.
+    pub override_reasons: Vec<Coding>,
+}
+
+/// `POST /cds-services/{id}` response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CdsCards {
+    pub cards: Vec<CdsCard>,
+}
+
+/// `context` of the `patient-view` hook.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CdsContext {
+    pub user_id: String,
+    pub patient_id: String,
+    #[schema(nullable = false)]
+    pub encounter_id: Option<String>,
+}
+
+/// The prefetch the service reads.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CdsPrefetch {
+    /// A QuestionnaireResponse for `urn:spasm-triage:Questionnaire/back-pain-triage`, or a
+    /// searchset Bundle of them (the newest `authored` is used).
+    #[serde(rename = "questionnaireResponse")]
+    #[schema(value_type = Object)]
+    pub questionnaire_response: Value,
+}
+
+/// A CDS Hooks service call (other fields of the specification, e.g. `fhirServer`, are accepted and ignored).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CdsRequest {
+    /// `patient-view`.
+    pub hook: String,
+    /// UUID of this hook call.
+    pub hook_instance: String,
+    pub context: CdsContext,
+    /// Without `questionnaireResponse` the service answers 412 (`prefetch_missing`).
+    #[schema(nullable = false)]
+    pub prefetch: Option<CdsPrefetch>,
+}
+
+/// A Coding with `code` (the override reason).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CdsReasonCoding {
+    pub system: Option<String>,
+    /// Logged; at most 64 characters from `[A-Za-z0-9._:-]`.
+    pub code: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CdsOverrideReason {
+    #[schema(nullable = false)]
+    pub reason: Option<CdsReasonCoding>,
+    /// Accepted, never logged.
+    #[schema(nullable = false)]
+    pub user_comment: Option<String>,
+}
+
+/// What the clinician did with a card.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CdsOutcome {
+    Accepted,
+    Overridden,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CdsFeedback {
+    /// The card's `uuid`.
+    #[schema(format = "uuid")]
+    pub card: String,
+    pub outcome: CdsOutcome,
+    #[schema(nullable = false)]
+    pub accepted_suggestions: Option<Vec<Value>>,
+    #[schema(nullable = false)]
+    pub override_reason: Option<CdsOverrideReason>,
+    #[schema(format = "date-time")]
+    pub outcome_timestamp: String,
+}
+
+/// `POST /cds-services/{id}/feedback` body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CdsFeedbackRequest {
+    pub feedback: Vec<CdsFeedback>,
+}
+
+/// Feedback acknowledged.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CdsFeedbackAck {
+    /// Feedback entries recorded.
+    pub received: usize,
+}
+
+pub const OVERRIDE_SYSTEM: &str = "urn:spasm-triage:cds-override-reason";
+
+/// The override reasons offered on every card.
+pub fn override_reasons() -> Vec<Coding> {
+    vec![
+        Coding {
+            system: OVERRIDE_SYSTEM,
+            code: "already-assessed",
+            display: "Already assessed by a clinician",
+        },
+        Coding {
+            system: OVERRIDE_SYSTEM,
+            code: "answers-outdated",
+            display: "The questionnaire answers are out of date",
+        },
+        Coding {
+            system: OVERRIDE_SYSTEM,
+            code: "clinical-judgement",
+            display: "Clinical judgement differs",
+        },
+    ]
+}
+
+/// The service descriptors.
+pub fn services() -> CdsServices {
+    let mut prefetch = BTreeMap::new();
+    prefetch.insert(
+        PREFETCH_KEY,
+        format!(
+            "QuestionnaireResponse?subject=Patient/{{{{context.patientId}}}}&questionnaire={QUESTIONNAIRE_URL}&_sort=-authored&_count=1"
+        ),
+    );
+    CdsServices {
+        services: vec![CdsService {
+            hook: HOOK,
+            title: "Back pain triage",
+            description: "Triage of low back pain and back muscle spasm from the patient's newest \
+                back-pain-triage QuestionnaireResponse: the triage level with its timeframe, the \
+                red-flag rules that fired with the answers that triggered them, and the required \
+                safety screens still unanswered. Decision support, not a diagnosis.",
+            id: SERVICE_ID,
+            prefetch,
+            usage_requirements: "Needs prefetch `questionnaireResponse`: the patient's newest \
+                QuestionnaireResponse for urn:spasm-triage:Questionnaire/back-pain-triage (the \
+                Questionnaire at GET /fhir/Questionnaire/back-pain-triage), as the resource or a \
+                searchset Bundle. Without it the service answers 412 (`prefetch_missing`); it never \
+                queries the FHIR server. `context.userId` and `context.patientId` are required. \
+                When the deployment requires API keys, send one in `X-API-Key`: \
+                `Authorization: Bearer` carries the EHR's JWT and is not read as a key.",
+        }],
+    }
+}
+
+pub fn problem_of(error: &ApiError) -> Value {
+    serde_json::to_value(error.problem()).unwrap_or_default()
+}
+
+pub fn problem(code: ErrorCode, detail: &str) -> Value {
+    problem_of(&ApiError::new(code, detail))
+}
+
+/// The `$triage` request example (about `Patient/example`).
+fn example_qr() -> Value {
+    crate::fhir::examples::questionnaire_response_example()
+}
+
+pub fn request_example() -> Value {
+    json!({
+        "hook": HOOK,
+        "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+        "context": { "userId": "Practitioner/example", "patientId": "example" },
+        "prefetch": { PREFETCH_KEY: {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": [{ "resource": example_qr() }]
+        }}
+    })
+}
+
+/// The card for the example request (real output, with a fixed uuid).
+pub fn cards_example() -> Value {
+    let Some(kb) = crate::fhir::examples::embedded() else {
+        return Value::Null;
+    };
+    let Ok((response, _)) = crate::fhir::assess_questionnaire_response(
+        kb,
+        &crate::fhir::examples::example_texts(),
+        &example_qr(),
+        crate::engine::Audience::Clinician,
+        crate::fhir::examples::EXAMPLE_ASSESSMENT_ID.to_owned(),
+    ) else {
+        return Value::Null;
+    };
+    let card = super::card::card(&response, "3f0c8d5e-6a1b-4c2d-9e8f-7a6b5c4d3e2f".to_owned());
+    serde_json::to_value(CdsCards { cards: vec![card] }).unwrap_or_default()
+}
+
+pub fn unknown_code_example() -> Value {
+    let mut qr = example_qr();
+    if let Some(Value::Array(items)) = qr.pointer_mut("/item/0/item") {
+        items.push(json!({ "linkId": "saddle_numbnes", "answer": [{ "valueCoding": { "code": "absent" } }] }));
+    }
+    let body = json!({
+        "hook": HOOK, "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+        "context": { "userId": "Practitioner/example", "patientId": "example" },
+        "prefetch": { PREFETCH_KEY: qr }
+    });
+    let Some(kb) = crate::fhir::examples::embedded() else {
+        return Value::Null;
+    };
+    match crate::fhir::mapping::map_response(kb, &body["prefetch"][PREFETCH_KEY]) {
+        Err(e) => problem_of(&e.into_pointer(&format!("/prefetch/{PREFETCH_KEY}"))),
+        Ok(_) => Value::Null,
+    }
+}
+
+pub fn feedback_example() -> Value {
+    json!({
+        "feedback": [{
+            "card": "3f0c8d5e-6a1b-4c2d-9e8f-7a6b5c4d3e2f",
+            "outcome": "overridden",
+            "overrideReason": {
+                "reason": { "system": OVERRIDE_SYSTEM, "code": "already-assessed" },
+                "userComment": "seen in clinic this morning"
+            },
+            "outcomeTimestamp": "2026-01-15T09:40:00Z"
+        }]
+    })
+}

@@ -1,0 +1,250 @@
+//! The intake `Questionnaire`, generated from the vocabulary (never hand-written): one group
+//! per vocabulary group, one question per code, answer options and ranges from the code's type.
+
+use serde_json::{json, Map, Value};
+
+use crate::api::dto::Texts;
+use crate::engine::answers::REQUIRED_ANSWERS;
+use crate::knowledge::condition::Cond;
+use crate::knowledge::{CodeDef, KnowledgeBase, ValueKind, RESPONSE_VALUES};
+
+/// `Questionnaire.id`.
+pub const QUESTIONNAIRE_ID: &str = "back-pain-triage";
+/// `Questionnaire.url`: the canonical a QuestionnaireResponse names in `questionnaire`.
+pub const QUESTIONNAIRE_URL: &str = "urn:spasm-triage:Questionnaire/back-pain-triage";
+/// Code system of the tri-state answers (`present`, `absent`, `unknown`).
+pub const TRI_SYSTEM: &str = "urn:spasm-triage:tri";
+/// Code system of the treatment-response answers (`tried_*` codes).
+pub const RESPONSE_SYSTEM: &str = "urn:spasm-triage:response";
+pub const LOINC: &str = "http://loinc.org";
+pub const UCUM: &str = "http://unitsofmeasure.org";
+const EXT_MIN: &str = "http://hl7.org/fhir/StructureDefinition/minValue";
+const EXT_MAX: &str = "http://hl7.org/fhir/StructureDefinition/maxValue";
+const EXT_UNIT: &str = "http://hl7.org/fhir/StructureDefinition/questionnaire-unit";
+
+/// The tri-state answers with their displays.
+pub const TRI_OPTIONS: [(&str, &str); 3] = [
+    ("present", "Yes"),
+    ("absent", "No"),
+    ("unknown", "Not sure"),
+];
+
+/// The code system of a choice code's answers: shared for tri-state and treatment
+/// responses, one per code for enums and sets.
+pub fn answer_system(def: &CodeDef) -> String {
+    match def.kind {
+        ValueKind::Tri => TRI_SYSTEM.to_owned(),
+        ValueKind::Response => RESPONSE_SYSTEM.to_owned(),
+        _ => format!("urn:spasm-triage:{}", def.code),
+    }
+}
+
+/// `"helped_within_48h"` → `"Helped within 48h"`.
+fn display(value: &str) -> String {
+    let spaced = value.replace('_', " ");
+    let mut chars = spaced.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => spaced,
+    }
+}
+
+/// The UCUM coding of a vocabulary unit where there is an obvious one, else display text only.
+fn unit_coding(unit: &str) -> Value {
+    let ucum = match unit {
+        "years" => Some("a"),
+        "days" => Some("d"),
+        "weeks" => Some("wk"),
+        "kg" => Some("kg"),
+        "°C" => Some("Cel"),
+        _ => None,
+    };
+    match ucum {
+        Some(code) => json!({ "system": UCUM, "code": code, "display": unit }),
+        None => json!({ "display": unit }),
+    }
+}
+
+fn coding_options(system: &str, values: impl IntoIterator<Item = (String, String)>) -> Value {
+    Value::Array(
+        values
+            .into_iter()
+            .map(|(code, shown)| {
+                json!({ "valueCoding": { "system": system, "code": code, "display": shown } })
+            })
+            .collect(),
+    )
+}
+
+fn bound(url: &str, integer: bool, value: f64) -> Value {
+    if integer {
+        // Vocabulary bounds of integer codes are whole numbers (validated at load).
+        json!({ "url": url, "valueInteger": value as i64 })
+    } else {
+        json!({ "url": url, "valueDecimal": value })
+    }
+}
+
+/// `enableWhen` for a required screen's `unless` condition, where it is a simple
+/// "code is one of these values" test (pregnancy_status: unless sex = male).
+fn enable_when(kb: &KnowledgeBase, unless: &Cond) -> Option<Vec<Value>> {
+    let Cond::Choice {
+        code,
+        values,
+        negate: false,
+    } = unless
+    else {
+        return None;
+    };
+    let def = kb.vocabulary.code(*code);
+    let system = answer_system(def);
+    let conditions: Vec<Value> = values
+        .iter()
+        .filter_map(|v| def.kind.choice_name(*v))
+        .map(|v| {
+            json!({
+                "question": def.code,
+                "operator": "!=",
+                "answerCoding": { "system": system, "code": v }
+            })
+        })
+        .collect();
+    (!conditions.is_empty()).then_some(conditions)
+}
+
+fn question(kb: &KnowledgeBase, def: &CodeDef) -> Value {
+    let mut item = Map::new();
+    item.insert("linkId".into(), json!(def.code));
+    item.insert("text".into(), json!(def.question));
+    let required = def.required_screen || REQUIRED_ANSWERS.contains(&def.code.as_str());
+    let system = answer_system(def);
+    match &def.kind {
+        ValueKind::Tri => {
+            item.insert("type".into(), json!("choice"));
+            item.insert(
+                "answerOption".into(),
+                coding_options(
+                    &system,
+                    TRI_OPTIONS
+                        .iter()
+                        .map(|(c, d)| ((*c).to_owned(), (*d).to_owned())),
+                ),
+            );
+        }
+        ValueKind::Integer { min, max } | ValueKind::Number { min, max } => {
+            let integer = matches!(def.kind, ValueKind::Integer { .. });
+            item.insert(
+                "type".into(),
+                json!(if integer { "integer" } else { "decimal" }),
+            );
+            let mut extensions = vec![bound(EXT_MIN, integer, *min), bound(EXT_MAX, integer, *max)];
+            if let Some(unit) = &def.unit {
+                extensions.push(json!({ "url": EXT_UNIT, "valueCoding": unit_coding(unit) }));
+            }
+            item.insert("extension".into(), Value::Array(extensions));
+        }
+        ValueKind::Enum { values } | ValueKind::Set { values } => {
+            item.insert("type".into(), json!("choice"));
+            if matches!(def.kind, ValueKind::Set { .. }) {
+                item.insert("repeats".into(), json!(true));
+            }
+            item.insert(
+                "answerOption".into(),
+                coding_options(&system, values.iter().map(|v| (v.clone(), display(v)))),
+            );
+        }
+        ValueKind::Response => {
+            item.insert("type".into(), json!("choice"));
+            item.insert(
+                "answerOption".into(),
+                coding_options(
+                    &system,
+                    RESPONSE_VALUES
+                        .iter()
+                        .map(|v| ((*v).to_owned(), display(v))),
+                ),
+            );
+        }
+    }
+    if required {
+        item.insert("required".into(), json!(true));
+    }
+    let unless = kb
+        .vocabulary
+        .required_screens
+        .iter()
+        .find(|s| kb.vocabulary.code(s.code).code == def.code)
+        .and_then(|s| s.unless.as_ref());
+    if let Some(conditions) = unless.and_then(|u| enable_when(kb, u)) {
+        if conditions.len() > 1 {
+            item.insert("enableBehavior".into(), json!("all"));
+        }
+        item.insert("enableWhen".into(), Value::Array(conditions));
+    }
+    if let Some(loinc) = &def.loinc {
+        item.insert("code".into(), json!([{ "system": LOINC, "code": loinc }]));
+    }
+    Value::Object(item)
+}
+
+/// The Questionnaire for a knowledge base.
+pub fn questionnaire(kb: &KnowledgeBase, texts: &Texts) -> Value {
+    let startback_group = kb
+        .startback
+        .items
+        .first()
+        .map(|item| kb.vocabulary.code(item.code).group.as_str());
+    let groups: Vec<Value> = kb
+        .vocabulary
+        .groups
+        .iter()
+        .filter_map(|group| {
+            let items: Vec<Value> = kb
+                .vocabulary
+                .codes
+                .iter()
+                .filter(|c| c.group == group.id)
+                .map(|c| question(kb, c))
+                .collect();
+            if items.is_empty() {
+                return None;
+            }
+            let mut g = Map::new();
+            g.insert("linkId".into(), json!(group.id));
+            g.insert("text".into(), json!(group.label));
+            g.insert("type".into(), json!("group"));
+            if startback_group == Some(group.id.as_str()) {
+                g.insert(
+                    "code".into(),
+                    json!([{
+                        "system": LOINC,
+                        "code": kb.startback.panel_loinc,
+                        "display": "Keele STarT Back Screening Tool"
+                    }]),
+                );
+            }
+            g.insert("item".into(), Value::Array(items));
+            Some(Value::Object(g))
+        })
+        .collect();
+    json!({
+        "resourceType": "Questionnaire",
+        "id": QUESTIONNAIRE_ID,
+        "url": QUESTIONNAIRE_URL,
+        "version": kb.version,
+        "name": "BackPainTriage",
+        "title": "Back pain and back muscle spasm triage intake",
+        "status": "draft",
+        "subjectType": ["Patient"],
+        "publisher": "spasm-triage",
+        "description": format!(
+            "Generated from the vocabulary of knowledge base {} ({}). Answer what is known; \
+             an unanswered question means unknown. Required safety screens left unanswered keep \
+             the triage level at consultation_24 or above. {}",
+            kb.version,
+            kb.digest,
+            texts.fill(&kb.disclaimer)
+        ),
+        "item": groups,
+    })
+}

@@ -1,0 +1,453 @@
+//! CDS Hooks 2.0: discovery, cards from prefetched QuestionnaireResponses, 412, feedback.
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use spasm_triage::configuration::ApiKey;
+
+use crate::fhir::{form, golden_cases, strings, Form};
+use crate::helpers::{
+    captured_logs, embedded_kb, spawn_app, spawn_app_with, test_settings, TestApp,
+};
+
+const SERVICE: &str = "/cds-services/back-pain-triage";
+
+fn call(prefetch: Option<Value>) -> Value {
+    let mut body = json!({
+        "hook": "patient-view",
+        "hookInstance": uuid::Uuid::new_v4().to_string(),
+        "fhirServer": "https://ehr.example.org/fhir",
+        "context": {"userId": "Practitioner/dr-1", "patientId": "pt-7c1q"}
+    });
+    if let Some(p) = prefetch {
+        body["prefetch"] = p;
+    }
+    body
+}
+
+fn qr_for(form: &Form, answers: &Value, authored: &str) -> Value {
+    let mut qr = form.response(answers.as_object().unwrap());
+    qr["subject"] = json!({"reference": "Patient/pt-7c1q"});
+    qr["authored"] = json!(authored);
+    qr
+}
+
+async fn post(app: &TestApp, path: &str, body: &Value) -> crate::helpers::Reply {
+    app.post_raw(
+        path,
+        Some("application/json"),
+        serde_json::to_vec(body).unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn discovery_describes_the_patient_view_service() {
+    let app = spawn_app().await;
+    let r = app.get("/cds-services").await;
+    assert_eq!(r.status, 200);
+    assert!(r.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
+    let services = r.body["services"].as_array().unwrap();
+    assert_eq!(services.len(), 1);
+    let s = &services[0];
+    assert_eq!(s["id"], "back-pain-triage");
+    assert_eq!(s["hook"], "patient-view");
+    assert!(!s["title"].as_str().unwrap().is_empty());
+    assert!(!s["description"].as_str().unwrap().is_empty());
+    let prefetch = s["prefetch"]["questionnaireResponse"].as_str().unwrap();
+    assert!(prefetch.starts_with("QuestionnaireResponse?"));
+    assert!(prefetch.contains("{{context.patientId}}"));
+    assert!(prefetch.contains("questionnaire=urn:spasm-triage:Questionnaire/back-pain-triage"));
+    assert!(prefetch.contains("_sort=-authored"));
+    let usage = s["usageRequirements"].as_str().unwrap();
+    assert!(usage.contains("questionnaireResponse") && usage.contains("412"));
+}
+
+fn check_card(card: &Value, level: &str, kb_version: &str) {
+    let uuid = uuid::Uuid::parse_str(card["uuid"].as_str().unwrap()).unwrap();
+    assert_eq!(uuid.get_version_num(), 4);
+    let summary = card["summary"].as_str().unwrap();
+    assert!(
+        !summary.is_empty() && summary.chars().count() < 140,
+        "{summary}"
+    );
+    let indicator = match level {
+        "emergency_ambulance" | "emergency" => "critical",
+        "consultation_24" => "warning",
+        _ => "info",
+    };
+    assert_eq!(card["indicator"], indicator, "{level}");
+    let label = card["source"]["label"].as_str().unwrap();
+    assert!(label.contains(kb_version), "{label}");
+    assert!(card["detail"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("`{level}`")));
+    for reason in card["overrideReasons"].as_array().unwrap() {
+        assert!(!reason["display"].as_str().unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn every_golden_vignette_gives_a_card_with_the_required_fields() {
+    let app = spawn_app().await;
+    let form = form(&app).await;
+    let kb = embedded_kb();
+    let mut indicators = std::collections::BTreeSet::new();
+    for (name, request) in golden_cases() {
+        let json_api = app
+            .post_triage(
+                &json!({"answers": request["answers"], "options": {"audience": "clinician"}}),
+            )
+            .await;
+        let level = json_api.body["triage"]["level"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let qr = qr_for(&form, &request["answers"], "2026-01-15T09:00:00Z");
+        let r = post(
+            &app,
+            SERVICE,
+            &call(Some(json!({"questionnaireResponse": qr}))),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{name}: {}", r.text);
+        assert_eq!(r.headers["cache-control"], "no-store");
+        let cards = r.body["cards"].as_array().unwrap();
+        assert_eq!(cards.len(), 1, "{name}");
+        check_card(&cards[0], &level, &kb.version);
+        indicators.insert(cards[0]["indicator"].as_str().unwrap().to_owned());
+        let detail = cards[0]["detail"].as_str().unwrap();
+        for flag in json_api.body["red_flags"].as_array().unwrap() {
+            let id = flag["rule_id"].as_str().unwrap();
+            assert!(
+                detail.contains(&format!("**{id}**")),
+                "{name}: {id} not in detail"
+            );
+            for code in strings(&flag["triggered_by"]) {
+                assert!(
+                    detail.contains(&format!("`{code}`")),
+                    "{name}: {code} not in detail"
+                );
+            }
+        }
+        for code in strings(&json_api.body["completeness"]["missing_screens"]) {
+            assert!(
+                detail.contains(&format!("`{code}`")),
+                "{name}: screen {code} not in detail"
+            );
+        }
+    }
+    assert_eq!(
+        indicators.into_iter().collect::<Vec<_>>(),
+        ["critical", "info", "warning"]
+    );
+}
+
+#[tokio::test]
+async fn a_searchset_bundle_gives_the_newest_usable_response() {
+    let app = spawn_app().await;
+    let form = form(&app).await;
+    let screened = |extra: Value| {
+        let mut answers = crate::helpers::screened(serde_json::Map::new())["answers"].clone();
+        answers["age_years"] = json!(40);
+        answers["sex"] = json!("male");
+        for (k, v) in extra.as_object().unwrap() {
+            answers[k] = v.clone();
+        }
+        answers
+    };
+    let old_emergency = qr_for(
+        &form,
+        &screened(json!({"saddle_numbness": "present"})),
+        "2026-01-10T09:00:00Z",
+    );
+    let newest_self_care = qr_for(&form, &screened(json!({})), "2026-01-15T09:00:00+01:00");
+    let mut newer_in_error = qr_for(
+        &form,
+        &screened(json!({"chest_pain": "present"})),
+        "2026-01-16T09:00:00Z",
+    );
+    newer_in_error["status"] = json!("entered-in-error");
+    let mut other_patient = qr_for(
+        &form,
+        &screened(json!({"chest_pain": "present"})),
+        "2026-01-17T09:00:00Z",
+    );
+    other_patient["subject"] = json!({"reference": "Patient/p-2"});
+    let bundle = json!({"resourceType": "Bundle", "type": "searchset", "entry": [
+        {"resource": old_emergency}, {"resource": newer_in_error},
+        {"resource": newest_self_care}, {"resource": other_patient},
+        {"resource": {"resourceType": "OperationOutcome", "issue": []}}
+    ]});
+    let r = post(
+        &app,
+        SERVICE,
+        &call(Some(json!({"questionnaireResponse": bundle}))),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["cards"][0]["indicator"], "info");
+    assert!(r.body["cards"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("`self_care`"));
+}
+
+#[tokio::test]
+async fn without_the_prefetch_the_service_answers_412() {
+    let app = spawn_app().await;
+    let form = form(&app).await;
+    let some_qr = qr_for(
+        &form,
+        &json!({"age_years": 40, "sex": "male"}),
+        "2026-01-15T09:00:00Z",
+    );
+    let mut for_someone_else = some_qr.clone();
+    for_someone_else["subject"] = json!({"reference": "Patient/p-2"});
+    for prefetch in [
+        None,
+        Some(json!({})),
+        Some(json!({"questionnaireResponse": null})),
+        Some(json!({"patient": {"resourceType": "Patient", "id": "pt-7c1q"}})),
+        Some(
+            json!({"questionnaireResponse": {"resourceType": "Bundle", "type": "searchset", "total": 0}}),
+        ),
+        Some(
+            json!({"questionnaireResponse": {"resourceType": "Bundle", "type": "searchset", "entry": []}}),
+        ),
+        Some(json!({"questionnaireResponse": for_someone_else})),
+    ] {
+        let r = post(&app, SERVICE, &call(prefetch.clone())).await;
+        assert_eq!(r.status, 412, "{prefetch:?}: {}", r.text);
+        assert_eq!(r.headers["content-type"], "application/problem+json");
+        assert_eq!(r.body["code"], "prefetch_missing");
+        assert_eq!(r.body["type"], "urn:spasm-triage:problem:prefetch_missing");
+        assert_eq!(r.body["status"], 412);
+    }
+    let ok = post(
+        &app,
+        SERVICE,
+        &call(Some(json!({"questionnaireResponse": some_qr}))),
+    )
+    .await;
+    assert_eq!(ok.status, 200);
+}
+
+#[tokio::test]
+async fn bad_calls_get_problems() {
+    let app = spawn_app().await;
+    let form = form(&app).await;
+    let good = call(Some(json!({"questionnaireResponse":
+        qr_for(&form, &json!({"age_years": 40, "sex": "male"}), "2026-01-15T09:00:00Z")})));
+    let r = post(&app, "/cds-services/unknown-service", &good).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (404, Some("not_found"))
+    );
+    let r = post(
+        &app,
+        "/cds-services/unknown-service/feedback",
+        &json!({"feedback": []}),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (404, Some("not_found"))
+    );
+    let r = app
+        .post_raw(SERVICE, Some("application/json"), b"{\"hook\":".to_vec())
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (400, Some("malformed_json"))
+    );
+    let r = app
+        .post_raw(SERVICE, Some("text/plain"), b"{}".to_vec())
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (415, Some("unsupported_media_type"))
+    );
+    let r = app.get(SERVICE).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (405, Some("method_not_allowed"))
+    );
+    assert_eq!(r.headers["allow"], "POST");
+
+    let mut wrong_hook = good.clone();
+    wrong_hook["hook"] = json!("order-sign");
+    let mut no_instance = good.clone();
+    no_instance.as_object_mut().unwrap().remove("hookInstance");
+    let mut no_patient = good.clone();
+    no_patient["context"] = json!({"userId": "Practitioner/dr-1"});
+    let mut not_qr = good.clone();
+    not_qr["prefetch"]["questionnaireResponse"] =
+        json!({"resourceType": "Patient", "id": "pt-7c1q"});
+    let mut unknown = good.clone();
+    unknown["prefetch"]["questionnaireResponse"]["item"][0]["item"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"linkId": "saddle_numbnes", "answer": [{"valueCoding": {"code": "absent"}}]}));
+    let mut in_bundle = good.clone();
+    in_bundle["prefetch"]["questionnaireResponse"] = json!({"resourceType": "Bundle", "type": "searchset",
+        "entry": [{"resource": unknown["prefetch"]["questionnaireResponse"].clone()}]});
+    for (what, body, code, path) in [
+        ("wrong hook", wrong_hook, "invalid_request_shape", "/hook"),
+        (
+            "no hookInstance",
+            no_instance,
+            "invalid_request_shape",
+            "/hookInstance",
+        ),
+        (
+            "no patientId",
+            no_patient,
+            "invalid_request_shape",
+            "/context/patientId",
+        ),
+        (
+            "prefetch not a QuestionnaireResponse",
+            not_qr,
+            "invalid_request_shape",
+            "/prefetch/questionnaireResponse/resourceType",
+        ),
+        (
+            "unknown linkId",
+            unknown,
+            "unknown_answer_code",
+            "/prefetch/questionnaireResponse/item/0/item/2",
+        ),
+        (
+            "unknown linkId in a bundle",
+            in_bundle,
+            "unknown_answer_code",
+            "/prefetch/questionnaireResponse/entry/0/resource/item/0/item/2",
+        ),
+    ] {
+        let r = post(&app, SERVICE, &body).await;
+        assert_eq!(r.status, 422, "{what}: {}", r.text);
+        assert_eq!(r.headers["content-type"], "application/problem+json");
+        assert_eq!(r.body["code"], code, "{what}");
+        assert_eq!(r.body["errors"][0]["path"], path, "{what}");
+    }
+}
+
+#[tokio::test]
+async fn the_bearer_jwt_is_not_an_api_key() {
+    const KEY: &str = "cds-test-key-91a2";
+    let mut settings = test_settings();
+    settings.auth.enabled = true;
+    settings.auth.keys = vec![ApiKey {
+        client: "ehr-cds".into(),
+        sha256: hex::encode(Sha256::digest(KEY.as_bytes())),
+    }];
+    let app = spawn_app_with(settings).await;
+    let url = format!("{}/cds-services", app.address);
+    // The key itself sent as a bearer token is not accepted here: the bearer is the EHR's JWT.
+    let bearer_only = app.client.get(&url).bearer_auth(KEY).send().await.unwrap();
+    assert_eq!(bearer_only.status(), 401);
+    let with_jwt_and_key = app
+        .client
+        .get(&url)
+        .bearer_auth("eyJhbGciOiJFUzM4NCIsInR5cCI6IkpXVCJ9.e30.sig")
+        .header("x-api-key", KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_jwt_and_key.status(), 200);
+}
+
+#[tokio::test]
+async fn feedback_is_acknowledged_and_audited_without_free_text() {
+    let app = spawn_app().await;
+    let card = uuid::Uuid::new_v4().to_string();
+    let accepted = uuid::Uuid::new_v4().to_string();
+    let body = json!({"feedback": [
+        {"card": card, "outcome": "overridden",
+         "overrideReason": {"reason": {"system": "urn:spasm-triage:cds-override-reason", "code": "already-assessed"},
+                            "userComment": "COMMENT-zq81 patient seen by Dr X"},
+         "outcomeTimestamp": "2026-01-15T09:40:00Z"},
+        {"card": accepted, "outcome": "accepted", "acceptedSuggestions": [],
+         "outcomeTimestamp": "2026-01-15T09:41:00Z"}
+    ]});
+    let r = post(&app, &format!("{SERVICE}/feedback"), &body).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["received"], 2);
+    let logs = captured_logs();
+    let line = logs
+        .lines()
+        .find(|l| l.contains(&card) && l.contains("\"target\":\"audit\""))
+        .expect("an audit event for the feedback");
+    let event: Value = serde_json::from_str(line).unwrap();
+    assert_eq!(event["fields"]["event"], "cds_feedback");
+    assert_eq!(event["fields"]["card"], card.as_str());
+    assert_eq!(event["fields"]["outcome"], "overridden");
+    assert_eq!(event["fields"]["override_reason"], "already-assessed");
+    assert!(logs
+        .lines()
+        .any(|l| l.contains(&accepted) && l.contains("\"outcome\":\"accepted\"")));
+    assert!(
+        !logs.contains("COMMENT-zq81"),
+        "the user comment reached the logs"
+    );
+
+    for (what, bad, path) in [
+        ("no feedback array", json!({"card": card}), "/feedback"),
+        (
+            "card not a uuid",
+            json!({"feedback": [{"card": "nope", "outcome": "accepted", "outcomeTimestamp": "2026-01-15T09:40:00Z"}]}),
+            "/feedback/0/card",
+        ),
+        (
+            "bad outcome",
+            json!({"feedback": [{"card": card, "outcome": "ignored", "outcomeTimestamp": "2026-01-15T09:40:00Z"}]}),
+            "/feedback/0/outcome",
+        ),
+        (
+            "no timestamp",
+            json!({"feedback": [{"card": card, "outcome": "accepted"}]}),
+            "/feedback/0/outcomeTimestamp",
+        ),
+        (
+            "free-text reason code",
+            json!({"feedback": [{"card": card, "outcome": "overridden", "outcomeTimestamp": "2026-01-15T09:40:00Z",
+            "overrideReason": {"reason": {"code": "patient said it is fine"}}}]}),
+            "/feedback/0/overrideReason/reason/code",
+        ),
+    ] {
+        let r = post(&app, &format!("{SERVICE}/feedback"), &bad).await;
+        assert_eq!(r.status, 422, "{what}: {}", r.text);
+        assert_eq!(r.body["code"], "invalid_request_shape", "{what}");
+        assert_eq!(r.body["errors"][0]["path"], path, "{what}");
+    }
+}
+
+#[tokio::test]
+async fn the_card_call_is_audited_and_answer_values_stay_out_of_the_logs() {
+    let app = spawn_app().await;
+    let form = form(&app).await;
+    // Distinctive values: an age and a weight nobody else sends.
+    let qr = qr_for(
+        &form,
+        &json!({"age_years": 87, "sex": "female", "weight_kg": 61.37}),
+        "2026-01-15T09:00:00Z",
+    );
+    let body = call(Some(json!({"questionnaireResponse": qr})));
+    let instance = body["hookInstance"].as_str().unwrap().to_owned();
+    let r = post(&app, SERVICE, &body).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let card = r.body["cards"][0]["uuid"].as_str().unwrap().to_owned();
+    let logs = captured_logs();
+    let line = logs
+        .lines()
+        .find(|l| l.contains(&card) && l.contains("\"cds_card\""))
+        .expect("an audit event for the card");
+    assert!(line.contains(&instance));
+    assert!(line.contains("\"target\":\"audit\""));
+    assert!(!logs.contains("61.37"));
+    assert!(!logs.contains("pt-7c1q"), "the patient id reached the logs");
+}
