@@ -160,7 +160,7 @@ run_schemathesis() {
     rm -rf "$work/schemathesis"
     (
         cd "$work"
-        schemathesis run "$root/openapi/openapi.json" \
+        schemathesis --config-file "$root/scripts/schemathesis.toml" run "$root/openapi/openapi.json" \
             --url "$base" \
             --checks all \
             --max-examples "$SCHEMATHESIS_MAX_EXAMPLES" \

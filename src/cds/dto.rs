@@ -98,37 +98,49 @@ pub struct CdsCards {
     pub cards: Vec<CdsCard>,
 }
 
-/// `context` of the `patient-view` hook.
+/// `context` of the `patient-view` hook (other members are ignored).
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CdsContext {
+    /// The user, e.g. `Practitioner/123`; not blank.
+    #[schema(min_length = 1)]
     pub user_id: String,
+    /// The patient's FHIR id; not blank. Prefetched responses about another patient are skipped.
+    #[schema(min_length = 1)]
     pub patient_id: String,
-    #[schema(nullable = false)]
+    /// Ignored.
     pub encounter_id: Option<String>,
 }
 
-/// The prefetch the service reads.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CdsPrefetch {
-    /// A QuestionnaireResponse for `urn:spasm-triage:Questionnaire/back-pain-triage`, or a
-    /// searchset Bundle of them (the newest `authored` is used).
-    #[serde(rename = "questionnaireResponse")]
-    #[schema(value_type = Object)]
-    pub questionnaire_response: Value,
+fn hook_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some([HOOK]))
+        .description(Some("The hook: `patient-view`."))
+        .build()
 }
 
-/// A CDS Hooks service call (other fields of the specification, e.g. `fhirServer`, are accepted and ignored).
+/// The prefetch the service reads (other keys are ignored).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CdsPrefetch {
+    /// Left out or `null`: 412 (`prefetch_missing`).
+    #[serde(rename = "questionnaireResponse")]
+    #[schema(schema_with = crate::fhir::schema::prefetch_questionnaire_response)]
+    pub questionnaire_response: Option<Value>,
+}
+
+/// A CDS Hooks service call (other members of the specification, e.g. `fhirServer`, are
+/// accepted and ignored: the service never queries the FHIR server).
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CdsRequest {
-    /// `patient-view`.
+    #[schema(schema_with = hook_schema)]
     pub hook: String,
-    /// UUID of this hook call.
+    /// UUID of this hook call (hyphenated form).
+    #[schema(format = "uuid")]
     pub hook_instance: String,
     pub context: CdsContext,
-    /// Without `questionnaireResponse` the service answers 412 (`prefetch_missing`).
-    #[schema(nullable = false)]
+    /// Left out or `null`, or without `questionnaireResponse`: 412 (`prefetch_missing`).
     pub prefetch: Option<CdsPrefetch>,
 }
 
@@ -136,17 +148,15 @@ pub struct CdsRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CdsReasonCoding {
     pub system: Option<String>,
-    /// Logged; at most 64 characters from `[A-Za-z0-9._:-]`.
+    /// Logged when it is 1–64 characters from `[A-Za-z0-9._:-]` (else logged as `other`).
     pub code: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CdsOverrideReason {
-    #[schema(nullable = false)]
     pub reason: Option<CdsReasonCoding>,
     /// Accepted, never logged.
-    #[schema(nullable = false)]
     pub user_comment: Option<String>,
 }
 
@@ -165,10 +175,10 @@ pub struct CdsFeedback {
     #[schema(format = "uuid")]
     pub card: String,
     pub outcome: CdsOutcome,
-    #[schema(nullable = false)]
+    /// Counted, not read.
     pub accepted_suggestions: Option<Vec<Value>>,
-    #[schema(nullable = false)]
     pub override_reason: Option<CdsOverrideReason>,
+    /// RFC 3339, with a time zone.
     #[schema(format = "date-time")]
     pub outcome_timestamp: String,
 }

@@ -33,6 +33,7 @@ pub const HOOK: &str = "patient-view";
 #[derive(OpenApi)]
 #[openapi(
     paths(discovery, service, feedback),
+    components(schemas(crate::fhir::schema::FhirBundle)),
     tags((name = "cds-hooks", description = "CDS Hooks 2.0: discovery, the `patient-view` back-pain triage \
         service (one card from the patient's newest back-pain-triage QuestionnaireResponse) and card feedback. \
         `Authorization: Bearer` carries the EHR's JWT and is never read as an API key: send keys in `X-API-Key`."))
@@ -81,6 +82,87 @@ fn is_token(s: &str) -> bool {
         && s.len() <= 64
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+}
+
+/// A UUID in its hyphenated form (what `format: uuid` means in the schema; the `uuid` crate
+/// alone would also take the braced, URN and 32-digit forms).
+fn hyphenated_uuid(s: &str) -> Option<uuid::Uuid> {
+    (s.len() == 36)
+        .then(|| uuid::Uuid::parse_str(s).ok())
+        .flatten()
+}
+
+/// An RFC 3339 date-time (`format: date-time`): `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`,
+/// with real calendar days and a leap second allowed.
+pub fn is_date_time(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+        let part = b.get(range)?;
+        if part.iter().all(u8::is_ascii_digit) {
+            std::str::from_utf8(part).ok()?.parse().ok()
+        } else {
+            None
+        }
+    };
+    let date_time = || -> Option<()> {
+        let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+        let (hour, minute, second) = (digits(11..13)?, digits(14..16)?, digits(17..19)?);
+        if b.get(4) != Some(&b'-')
+            || b.get(7) != Some(&b'-')
+            || !matches!(b.get(10), Some(b'T' | b't'))
+            || b.get(13) != Some(&b':')
+            || b.get(16) != Some(&b':')
+        {
+            return None;
+        }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        let days = match month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return None,
+        };
+        if day == 0 || day > days || hour > 23 || minute > 59 || second > 60 {
+            return None;
+        }
+        let mut rest = &b[19..];
+        if let Some(fraction) = rest.strip_prefix(b".") {
+            let n = fraction.iter().take_while(|c| c.is_ascii_digit()).count();
+            if n == 0 {
+                return None;
+            }
+            rest = &fraction[n..];
+        }
+        match rest {
+            [b'Z' | b'z'] => Some(()),
+            [b'+' | b'-', h1, h2, b':', m1, m2]
+                if [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit()) =>
+            {
+                let hours = (h1 - b'0') * 10 + (h2 - b'0');
+                let minutes = (m1 - b'0') * 10 + (m2 - b'0');
+                (hours <= 23 && minutes <= 59).then_some(())
+            }
+            _ => None,
+        }
+    };
+    date_time().is_some()
+}
+
+/// An optional string member: absent and `null` are `None`, another type is refused.
+fn optional_string<'v>(
+    obj: &'v Map<String, Value>,
+    key: &str,
+    at: &str,
+) -> Result<Option<&'v str>, ApiError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(shape(
+            &format!("{at}/{key}"),
+            format!("`{key}` must be a string"),
+        )),
+    }
 }
 
 fn request_id(req: &HttpRequest) -> String {
@@ -161,8 +243,10 @@ pub async fn discovery() -> HttpResponse {
         (status = 412, description = "The prefetch lacks the QuestionnaireResponse (`prefetch_missing`)",
             body = Problem, content_type = "application/problem+json",
             example = json!(dto::problem_of(&prefetch_missing("the prefetch has no `questionnaireResponse`")))),
-        (status = 413, description = "Body over the limit (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over the limit (`payload_too_large`)", body = Problem, content_type = "application/problem+json",
+            example = json!(dto::problem(ErrorCode::PayloadTooLarge, "the body must be at most 65536 bytes"))),
+        (status = 415, description = "Not `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json",
+            example = json!(dto::problem(ErrorCode::UnsupportedMediaType, "send the body with Content-Type: application/json"))),
         (status = 422, description = "Not a usable CDS Hooks request, or the QuestionnaireResponse cannot be assessed: \
             `invalid_request_shape`, `unknown_answer_code`, `derived_answer_code`, `invalid_answer_value`, `missing_required_answer`; \
             `path` points into the request",
@@ -197,7 +281,7 @@ fn prefetch_missing(detail: &str) -> ApiError {
 
 /// The checked parts of a service call.
 struct Call<'a> {
-    hook_instance: &'a str,
+    hook_instance: uuid::Uuid,
     patient_id: &'a str,
     prefetch: &'a Value,
 }
@@ -222,11 +306,11 @@ fn parse_call(body: &Value) -> Result<Call<'_>, ApiError> {
     let hook_instance = top
         .get("hookInstance")
         .and_then(Value::as_str)
-        .filter(|s| is_token(s))
+        .and_then(hyphenated_uuid)
         .ok_or_else(|| {
             shape(
                 "/hookInstance",
-                "`hookInstance` is required: a UUID (at most 64 characters from [A-Za-z0-9._:-])",
+                "`hookInstance` is required: a UUID (8-4-4-4-12 hexadecimal digits)",
             )
         })?;
     let Some(Value::Object(context)) = top.get("context") else {
@@ -247,6 +331,7 @@ fn parse_call(body: &Value) -> Result<Call<'_>, ApiError> {
             ));
         }
     }
+    optional_string(context, "encounterId", "/context")?;
     let patient_id = context
         .get("patientId")
         .and_then(Value::as_str)
@@ -342,6 +427,9 @@ fn select<'a>(prefetch: &'a Value, patient_id: &str) -> Result<(&'a Value, Strin
             _ => Err(none_usable()),
         },
         Some("Bundle") => {
+            if prefetch.get("type").is_some_and(|t| !t.is_string()) {
+                return Err(shape(&format!("{base}/type"), "`type` must be a string"));
+            }
             let entries = match prefetch.get("entry") {
                 None | Some(Value::Null) => &[][..],
                 Some(Value::Array(entries)) => entries.as_slice(),
@@ -351,8 +439,19 @@ fn select<'a>(prefetch: &'a Value, patient_id: &str) -> Result<(&'a Value, Strin
             };
             let mut best: Option<(usize, &Value, Option<i64>)> = None;
             for (i, entry) in entries.iter().enumerate() {
-                let Some(resource) = entry.get("resource") else {
-                    continue;
+                let at = format!("{base}/entry/{i}");
+                let Value::Object(entry) = entry else {
+                    return Err(shape(&at, "each entry must be an object"));
+                };
+                let resource = match entry.get("resource") {
+                    None => continue,
+                    Some(resource @ Value::Object(_)) => resource,
+                    Some(_) => {
+                        return Err(shape(
+                            &format!("{at}/resource"),
+                            "`resource` must be a FHIR resource (an object)",
+                        ))
+                    }
                 };
                 let Value::Object(qr) = resource else {
                     continue;
@@ -442,15 +541,19 @@ async fn run_service(
         (status = 200, description = "Feedback recorded", body = CdsFeedbackAck,
             headers(("X-Request-Id" = String, description = "Request id for support")),
             example = json!({"received": 1})),
-        (status = 400, description = "The body is not JSON (`malformed_json`)", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The body is not JSON (`malformed_json`)", body = Problem, content_type = "application/problem+json",
+            example = json!(dto::problem(ErrorCode::MalformedJson, "syntax error at line 1, column 12"))),
         (status = 401, description = "No valid `X-API-Key` (`unauthorized`); only when the deployment enables keys",
             body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No service with this id (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No service with this id (`not_found`)", body = Problem, content_type = "application/problem+json",
+            example = json!(dto::problem_of(&not_found()))),
         (status = 405, description = "Method not allowed (`method_not_allowed`), with `Allow`",
             body = Problem, content_type = "application/problem+json",
             headers(("Allow" = String, description = "`POST`"))),
-        (status = 413, description = "Body over the limit (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over the limit (`payload_too_large`)", body = Problem, content_type = "application/problem+json",
+            example = json!(dto::problem(ErrorCode::PayloadTooLarge, "the body must be at most 65536 bytes"))),
+        (status = 415, description = "Not `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json",
+            example = json!(dto::problem(ErrorCode::UnsupportedMediaType, "send the body with Content-Type: application/json"))),
         (status = 422, description = "Not a CDS Hooks feedback body (`invalid_request_shape`)", body = Problem,
             content_type = "application/problem+json",
             example = json!(dto::problem_of(&shape("/feedback/0/outcome", "`outcome` must be \"accepted\" or \"overridden\"")))),
@@ -495,7 +598,7 @@ fn parse_feedback(body: &Value) -> Result<Vec<Feedback>, ApiError> {
         let card = entry
             .get("card")
             .and_then(Value::as_str)
-            .and_then(|s| uuid::Uuid::parse_str(s).ok())
+            .and_then(hyphenated_uuid)
             .ok_or_else(|| shape(&at("/card"), "`card` is required: the card's `uuid`"))?;
         let outcome = match entry.get("outcome").and_then(Value::as_str) {
             Some("accepted") => "accepted",
@@ -510,31 +613,39 @@ fn parse_feedback(body: &Value) -> Result<Vec<Feedback>, ApiError> {
         if entry
             .get("outcomeTimestamp")
             .and_then(Value::as_str)
-            .is_none_or(|s| instant(s).is_none())
+            .is_none_or(|s| !is_date_time(s))
         {
             return Err(shape(
                 &at("/outcomeTimestamp"),
-                "`outcomeTimestamp` is required: an ISO 8601 date-time",
+                "`outcomeTimestamp` is required: an RFC 3339 date-time with a time zone",
             ));
         }
         let override_reason = match entry.get("overrideReason") {
             None | Some(Value::Null) => None,
-            Some(Value::Object(reason)) => match reason.get("reason") {
-                None | Some(Value::Null) => None,
-                Some(coding) => Some(
-                    coding
-                        .get("code")
-                        .and_then(Value::as_str)
-                        .filter(|c| is_token(c))
-                        .map(str::to_owned)
-                        .ok_or_else(|| {
+            Some(Value::Object(reason)) => {
+                optional_string(reason, "userComment", &at("/overrideReason"))?;
+                match reason.get("reason") {
+                    None | Some(Value::Null) => None,
+                    Some(Value::Object(coding)) => {
+                        let reason_at = at("/overrideReason/reason");
+                        optional_string(coding, "system", &reason_at)?;
+                        let code = coding.get("code").and_then(Value::as_str).ok_or_else(|| {
                             shape(
-                                &at("/overrideReason/reason/code"),
-                                "`overrideReason.reason` must be a Coding whose `code` has at most 64 characters from [A-Za-z0-9._:-]",
+                                &format!("{reason_at}/code"),
+                                "`overrideReason.reason.code` is required: a string",
                             )
-                        })?,
-                ),
-            },
+                        })?;
+                        // Codes are logged; anything but a plain token is logged as `other`.
+                        Some(if is_token(code) { code } else { "other" }.to_owned())
+                    }
+                    Some(_) => {
+                        return Err(shape(
+                            &at("/overrideReason/reason"),
+                            "`overrideReason.reason` must be a Coding (an object)",
+                        ))
+                    }
+                }
+            }
             Some(_) => {
                 return Err(shape(
                     &at("/overrideReason"),
@@ -608,6 +719,44 @@ mod tests {
         assert_eq!(instant("2026"), Some(1_767_225_600));
         assert!(instant("2026-01-15T09:30:00.123-05:00") > instant("2026-01-15T09:30:00Z"));
         assert_eq!(instant("yesterday"), None);
+    }
+
+    #[test]
+    fn date_times_are_rfc_3339_with_a_time_zone() {
+        for good in [
+            "2026-01-15T09:40:00Z",
+            "2026-01-15t09:40:00z",
+            "2026-01-15T09:40:00.123456+05:30",
+            "2028-02-29T23:59:60-00:00",
+        ] {
+            assert!(is_date_time(good), "{good}");
+        }
+        for bad in [
+            "2026-01-15",
+            "2026-01-15T09:40:00",
+            "2026-01-15 09:40:00Z",
+            "2026-02-29T09:40:00Z",
+            "2026-13-01T09:40:00Z",
+            "2026-01-15T24:00:00Z",
+            "2026-01-15T09:40:00.Z",
+            "2026-01-15T09:40:00+2:00",
+            "2026-01-15T09:40:00+24:00",
+            "2026-01-15T09:40:00Z ",
+            "2026-01-15T09:40:00Z\n",
+            "+026-01-15T09:40:00Z",
+            "２０２６-01-15T09:40:00Z",
+        ] {
+            assert!(!is_date_time(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn uuids_only_in_the_hyphenated_form() {
+        assert!(hyphenated_uuid("3f0c8d5e-6a1b-4c2d-9e8f-7a6b5c4d3e2f").is_some());
+        assert!(hyphenated_uuid("3F0C8D5E-6A1B-4C2D-9E8F-7A6B5C4D3E2F").is_some());
+        assert!(hyphenated_uuid("3f0c8d5e6a1b4c2d9e8f7a6b5c4d3e2f").is_none());
+        assert!(hyphenated_uuid("{3f0c8d5e-6a1b-4c2d-9e8f-7a6b5c4d3e2f}").is_none());
+        assert!(hyphenated_uuid("urn:uuid:3f0c8d5e-6a1b-4c2d-9e8f-7a6b5c4d3e2f").is_none());
     }
 
     #[test]

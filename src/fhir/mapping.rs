@@ -136,6 +136,23 @@ pub fn is_fhir_id(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
 }
 
+/// `obj[field]` when it is a string, `None` when it is absent; any other JSON type (null
+/// included: FHIR JSON has no nulls) is refused, as the request schemas declare.
+fn optional_string<'v>(
+    obj: &'v Map<String, Value>,
+    field: &'static str,
+    at: &[Seg],
+) -> Result<Option<&'v str>, QrError> {
+    match obj.get(field) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(QrError::shape(
+            with(at, &[Seg::Key(field)]),
+            format!("`{field}` must be a string"),
+        )),
+    }
+}
+
 /// The parts of a Reference worth copying; anything else is dropped.
 fn reference(value: &Value, key: &'static str) -> Result<Option<Value>, QrError> {
     let Some(value) = value.get(key) else {
@@ -149,23 +166,33 @@ fn reference(value: &Value, key: &'static str) -> Result<Option<Value>, QrError>
     };
     let mut out = Map::new();
     for field in ["reference", "type", "display"] {
-        if let Some(Value::String(s)) = obj.get(field) {
+        if let Some(s) = optional_string(obj, field, &[Seg::Key(key)])? {
             if !s.trim().is_empty() {
                 out.insert(field.to_owned(), json!(s));
             }
         }
     }
-    if let Some(Value::Object(identifier)) = obj.get("identifier") {
-        let mut id = Map::new();
-        for field in ["system", "value"] {
-            if let Some(Value::String(s)) = identifier.get(field) {
-                if !s.trim().is_empty() {
-                    id.insert(field.to_owned(), json!(s));
+    match obj.get("identifier") {
+        None => {}
+        Some(Value::Object(identifier)) => {
+            let at = [Seg::Key(key), Seg::Key("identifier")];
+            let mut id = Map::new();
+            for field in ["system", "value"] {
+                if let Some(s) = optional_string(identifier, field, &at)? {
+                    if !s.trim().is_empty() {
+                        id.insert(field.to_owned(), json!(s));
+                    }
                 }
             }
+            if !id.is_empty() {
+                out.insert("identifier".to_owned(), Value::Object(id));
+            }
         }
-        if !id.is_empty() {
-            out.insert("identifier".to_owned(), Value::Object(id));
+        Some(_) => {
+            return Err(QrError::shape(
+                vec![Seg::Key(key), Seg::Key("identifier")],
+                format!("`{key}.identifier` must be an Identifier (an object)"),
+            ))
         }
     }
     Ok((!out.is_empty()).then_some(Value::Object(out)))
@@ -225,6 +252,7 @@ fn walk<'a>(items: &'a Value, loc: &[Seg], out: &mut Vec<Entry<'a>>) -> Result<(
                 ))
             }
         };
+        optional_string(obj, "text", &here)?;
         let mut answers = Vec::new();
         let mut nested = Vec::new();
         if let Some(list) = obj.get("answer") {
@@ -330,6 +358,9 @@ fn item_value(
             {
                 return Err(wrong("uses another code system"));
             }
+            if coding.get("display").is_some_and(|d| !d.is_string()) {
+                return Err(wrong("has a `display` that is not a string"));
+            }
             values.push(coding.get("code").cloned().unwrap_or(Value::Null));
         } else {
             values.push(value.clone());
@@ -380,6 +411,8 @@ pub fn map_response(kb: &KnowledgeBase, qr: &Value) -> Result<Mapped, QrError> {
             "`status` is required: one of \"in-progress\", \"completed\", \"amended\", \"stopped\"",
         )),
     }
+    optional_string(obj, "id", &[])?;
+    optional_string(obj, "authored", &[])?;
     let subject = reference(qr, "subject")?;
     let encounter = reference(qr, "encounter")?;
 

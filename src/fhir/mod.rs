@@ -280,12 +280,12 @@ pub async fn get_questionnaire(state: web::Data<AppState>) -> HttpResponse {
     path = "/fhir/QuestionnaireResponse/$triage",
     operation_id = "fhirTriage",
     tag = "fhir",
-    params(("audience" = Option<String>, Query, description = "`patient` (default) or `clinician`. FHIR's `_format` and `_pretty` are ignored.")),
+    params(("audience" = Option<crate::api::dto::AudienceDto>, Query, description = "`patient` (default) or `clinician`. FHIR's `_format` and `_pretty` are ignored; any other parameter is refused (`invalid_option`).")),
     request_body(
         description = "A QuestionnaireResponse for `urn:spasm-triage:Questionnaire/back-pain-triage`",
         content(
             (FhirQuestionnaireResponse = "application/fhir+json", example = json!(examples::questionnaire_response_example())),
-            (FhirQuestionnaireResponse = "application/json"),
+            (FhirQuestionnaireResponse = "application/json", example = json!(examples::questionnaire_response_example())),
         )
     ),
     responses(

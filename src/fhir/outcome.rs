@@ -72,3 +72,20 @@ pub fn operation_outcome_response(error: &ApiError) -> HttpResponse {
     );
     response.set_body(actix_web::body::BoxBody::new(body))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::error::ErrorCode;
+
+    #[test]
+    fn every_issue_type_is_one_the_schema_declares() {
+        for code in ErrorCode::ALL {
+            let t = issue_type(code.as_str(), code.status().as_u16());
+            assert!(
+                super::super::schema::ISSUE_TYPES.contains(&t),
+                "{code:?} gives `{t}`, missing from the OperationOutcome schema"
+            );
+        }
+    }
+}

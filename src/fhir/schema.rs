@@ -1,11 +1,17 @@
-//! OpenAPI schemas of the FHIR resources this service reads and writes. They describe the
-//! elements the service uses; every resource stays open to the rest of FHIR R4
-//! (`additionalProperties` allowed), and conformance is checked with the R4B models in CI
-//! (`scripts/validate_fhir.py`).
+//! OpenAPI schemas of the FHIR resources this service reads and writes. Responses describe
+//! every element the service writes and stay open to the rest of FHIR R4 (`additionalProperties`
+//! allowed); conformance is also checked with the R4B models in CI (`scripts/validate_fhir.py`).
+//! Request schemas declare exactly the elements the service reads, with the types the service
+//! enforces (`mapping.rs`): anything declared here and sent with another type is refused, and
+//! the rest of a resource is ignored. What JSON Schema cannot say (each answered
+//! `linkId` is a vocabulary code answered once, `age_years` and `sex` answered) is checked by
+//! the engine's answer validation and refused with its codes.
 
 use std::borrow::Cow;
 
-use utoipa::openapi::schema::{ArrayBuilder, ArrayItems, ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::schema::{
+    ArrayBuilder, ArrayItems, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type,
+};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 
@@ -18,6 +24,18 @@ fn object(description: &str) -> ObjectBuilder {
 fn string(description: &str) -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(SchemaType::Type(Type::String))
+        .description(Some(description))
+}
+
+fn integer(description: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::Integer))
+        .description(Some(description))
+}
+
+fn number(description: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::Number))
         .description(Some(description))
 }
 
@@ -79,37 +97,101 @@ fn coding() -> Schema {
         .into()
 }
 
-fn reference_schema() -> Schema {
-    object("A FHIR Reference.")
-        .property(
-            "reference",
-            string("Literal reference, e.g. `Patient/123` or `#risk`."),
-        )
-        .property("type", string("Resource type of the target."))
-        .property("identifier", object("Logical reference: an Identifier."))
-        .property("display", string("Text alternative for the resource."))
+fn codeable_concept() -> Schema {
+    object("A FHIR CodeableConcept.")
+        .property("coding", array(reference("FhirCoding"), "Codes."))
+        .property("text", string("Plain text."))
         .into()
 }
 
-fn with_item_deps(schemas: &mut Vec<(String, RefOr<Schema>)>) {
-    schemas.push((
-        FhirQuestionnaireItem::name().into_owned(),
-        FhirQuestionnaireItem::schema(),
-    ));
-    schemas.push(("FhirCoding".to_owned(), RefOr::T(coding())));
+fn identifier() -> Schema {
+    object("A FHIR Identifier.")
+        .property("system", string("Namespace URI."))
+        .property("value", string("The identifier."))
+        .into()
 }
 
-fn with_response_item_deps(schemas: &mut Vec<(String, RefOr<Schema>)>) {
-    schemas.push((
-        FhirQuestionnaireResponseItem::name().into_owned(),
-        FhirQuestionnaireResponseItem::schema(),
-    ));
-    schemas.push(("FhirCoding".to_owned(), RefOr::T(coding())));
-    schemas.push(("FhirReference".to_owned(), RefOr::T(reference_schema())));
+fn reference_schema() -> Schema {
+    object(
+        "A FHIR Reference. In a request, each element given must have the type shown \
+         (the service refuses the resource otherwise).",
+    )
+    .property(
+        "reference",
+        string("Literal reference, e.g. `Patient/123` or `#risk`."),
+    )
+    .property("type", string("Resource type of the target."))
+    .property("identifier", reference("FhirIdentifier"))
+    .property("display", string("Text alternative for the resource."))
+    .into()
 }
 
-fn with_reference_deps(schemas: &mut Vec<(String, RefOr<Schema>)>) {
-    schemas.push(("FhirReference".to_owned(), RefOr::T(reference_schema())));
+fn annotation() -> ObjectBuilder {
+    object("A FHIR Annotation.").property("text", string("The note."))
+}
+
+type Deps<'a> = &'a mut Vec<(String, RefOr<Schema>)>;
+
+fn push(schemas: Deps<'_>, name: &str, schema: Schema) {
+    if !schemas.iter().any(|(n, _)| n == name) {
+        schemas.push((name.to_owned(), RefOr::T(schema)));
+    }
+}
+
+fn push_type<T: ToSchema>(schemas: Deps<'_>) {
+    push(
+        schemas,
+        &T::name(),
+        match T::schema() {
+            RefOr::T(schema) => schema,
+            RefOr::Ref(_) => Schema::default(),
+        },
+    );
+    T::schemas(schemas);
+}
+
+fn coding_deps(schemas: Deps<'_>) {
+    push(schemas, "FhirCoding", coding());
+}
+
+fn reference_deps(schemas: Deps<'_>) {
+    push(schemas, "FhirReference", reference_schema());
+    push(schemas, "FhirIdentifier", identifier());
+}
+
+fn with_item_deps(schemas: Deps<'_>) {
+    push_type::<FhirQuestionnaireItem>(schemas);
+    coding_deps(schemas);
+}
+
+fn with_response_item_deps(schemas: Deps<'_>) {
+    push_type::<FhirQuestionnaireResponseItem>(schemas);
+    reference_deps(schemas);
+}
+
+fn with_contained_deps(schemas: Deps<'_>) {
+    push_type::<FhirRiskAssessment>(schemas);
+    push_type::<FhirParameters>(schemas);
+    reference_deps(schemas);
+}
+
+fn with_concept_deps(schemas: Deps<'_>) {
+    push(schemas, "FhirCodeableConcept", codeable_concept());
+    coding_deps(schemas);
+    reference_deps(schemas);
+}
+
+fn with_parameter_deps(schemas: Deps<'_>) {
+    push_type::<FhirParametersParameter>(schemas);
+}
+
+fn with_parameter_value_deps(schemas: Deps<'_>) {
+    coding_deps(schemas);
+    reference_deps(schemas);
+}
+
+fn with_bundle_deps(schemas: Deps<'_>) {
+    push_type::<FhirQuestionnaireResponse>(schemas);
 }
 
 fhir_schema!(
@@ -152,14 +234,21 @@ fhir_schema!(
     .property(
         "enableWhen",
         array(
-            object("Condition that enables the item."),
+            object("Condition that enables the item.")
+                .property("question", string("The `linkId` the condition reads."))
+                .property("operator", one_of(&["=", "!="], "Comparison."))
+                .property("answerCoding", reference("FhirCoding")),
             "`pregnancy_status` is enabled unless `sex` is `male`."
         )
     )
     .property(
         "extension",
         array(
-            object("minValue, maxValue and questionnaire-unit extensions."),
+            object("A `minValue`, `maxValue` or `questionnaire-unit` extension.")
+                .property("url", string("The extension's definition."))
+                .property("valueInteger", integer("Bound of an integer item."))
+                .property("valueDecimal", number("Bound of a decimal item."))
+                .property("valueCoding", reference("FhirCoding")),
             "Range and unit of numeric items."
         )
     )
@@ -199,6 +288,7 @@ fhir_schema!(
         "status",
         one_of(&["draft", "active"], "Publication status.")
     )
+    .property("publisher", string("Who publishes the Questionnaire."))
     .property("subjectType", array(string("Resource type."), "`Patient`."))
     .property("description", string("What the questionnaire is for."))
     .property(
@@ -223,32 +313,37 @@ fhir_schema!(
     none,
     object(
         "An item of the response: a group (nested `item`) or an answered question \
-         (`linkId` = vocabulary code)."
+         (`linkId` = vocabulary code). An item without answers is unknown."
     )
-    .property("linkId", string("Group id or vocabulary code."))
+    .property(
+        "linkId",
+        string("Group id or vocabulary code.").min_length(Some(1))
+    )
     .property("text", string("Ignored."))
     .property(
         "answer",
         array(
             object(
-                "One answer: `valueCoding` (choice items; `code` from the answer options), \
-                 `valueInteger` (integer items) or `valueDecimal` (decimal items). \
-                 Repeating (set) items take several answers."
-            )
-            .property("valueCoding", reference("FhirCoding"))
-            .property(
-                "valueInteger",
-                ObjectBuilder::new().schema_type(SchemaType::Type(Type::Integer))
+                "One answer: exactly one `value[x]`, the type the Questionnaire item asks for: \
+                 `valueCoding` (choice items; `code` from the answer options, `system` if given \
+                 the item's answer system), `valueInteger` (integer items) or `valueDecimal` \
+                 (decimal items). Repeating (set) items take several answers."
             )
             .property(
-                "valueDecimal",
-                ObjectBuilder::new().schema_type(SchemaType::Type(Type::Number))
+                "valueCoding",
+                object("The chosen answer option.")
+                    .property("system", string("The item's answer system."))
+                    .property("code", string("The answer option's code."))
+                    .property("display", string("Ignored."))
+                    .required("code")
             )
+            .property("valueInteger", integer("Answer of an integer item."))
+            .property("valueDecimal", number("Answer of a decimal item."))
             .property(
                 "item",
                 array(reference("QuestionnaireResponseItem"), "Nested items.")
             ),
-            "Answers; an item without answers is unknown."
+            "Answers."
         )
     )
     .property(
@@ -265,8 +360,8 @@ fhir_schema!(
     with_response_item_deps,
     object(
         "FHIR R4 QuestionnaireResponse for the `back-pain-triage` Questionnaire. Groups may be \
-         nested in any way; each answered `linkId` is an answer code. `age_years` and `sex` \
-         are required."
+         nested in any way; each answered `linkId` is an answer code, answered once. \
+         `age_years` and `sex` are required. Elements not listed here are ignored."
     )
     .property(
         "resourceType",
@@ -274,13 +369,17 @@ fhir_schema!(
     )
     .property(
         "id",
-        string("Resource id; the RiskAssessment's `basis` refers to it.")
+        string(
+            "Resource id; when it is a FHIR id (`[A-Za-z0-9.-]{1,64}`) the RiskAssessment's \
+             `basis` refers to it."
+        )
     )
     .property(
         "questionnaire",
         string(
-            "`urn:spasm-triage:Questionnaire/back-pain-triage`, optionally with `|version`; \
-             may be left out."
+            "`urn:spasm-triage:Questionnaire/back-pain-triage` (or \
+             `Questionnaire/back-pain-triage`), optionally with `|version`; may be left out. \
+             Another Questionnaire is refused."
         )
     )
     .property(
@@ -292,7 +391,10 @@ fhir_schema!(
     )
     .property("subject", reference("FhirReference"))
     .property("encounter", reference("FhirReference"))
-    .property("authored", string("When the answers were recorded."))
+    .property(
+        "authored",
+        string("When the answers were recorded (a FHIR dateTime).")
+    )
     .property(
         "item",
         array(
@@ -306,9 +408,124 @@ fhir_schema!(
 );
 
 fhir_schema!(
+    FhirBundle,
+    "Bundle",
+    with_bundle_deps,
+    object(
+        "A FHIR R4 searchset Bundle of QuestionnaireResponses (a CDS Hooks prefetch result). \
+         Entries whose `resource` is not a usable QuestionnaireResponse for this patient and \
+         Questionnaire are skipped."
+    )
+    .property("resourceType", constant("Bundle", "Must be `Bundle`."))
+    .property("type", string("`searchset`."))
+    .property(
+        "entry",
+        array(
+            object("A search result.").property(
+                "resource",
+                object("A resource; QuestionnaireResponses are read.")
+            ),
+            "The search results."
+        )
+    )
+    .required("resourceType")
+    .into()
+);
+
+fhir_schema!(
+    FhirRiskAssessment,
+    "RiskAssessment",
+    with_concept_deps,
+    object(
+        "The contained RiskAssessment (`#risk`): the triage level as the first prediction's \
+         `outcome` (system `urn:spasm-triage:triage-level`), STarT Back as a further prediction."
+    )
+    .property(
+        "resourceType",
+        constant("RiskAssessment", "Always `RiskAssessment`.")
+    )
+    .property("id", constant("risk", "Local id."))
+    .property("status", constant("final", "Always `final`."))
+    .property("subject", reference("FhirReference"))
+    .property("encounter", reference("FhirReference"))
+    .property(
+        "occurrenceDateTime",
+        string("When the assessment was made (UTC).")
+    )
+    .property(
+        "basis",
+        array(
+            reference("FhirReference"),
+            "The QuestionnaireResponse assessed."
+        )
+    )
+    .property("method", reference("FhirCodeableConcept"))
+    .property(
+        "prediction",
+        array(
+            object("A predicted outcome.")
+                .property("outcome", reference("FhirCodeableConcept"))
+                .property("qualitativeRisk", reference("FhirCodeableConcept"))
+                .property("rationale", string("Why.")),
+            "The triage level first."
+        )
+    )
+    .property("mitigation", string("What to do."))
+    .property("note", array(annotation(), "The deciding rules."))
+    .required("resourceType")
+    .required("id")
+    .required("status")
+    .required("prediction")
+    .into()
+);
+
+fhir_schema!(
+    FhirParametersParameter,
+    "ParametersParameter",
+    with_parameter_value_deps,
+    object("A named value, or named parts.")
+        .property("name", string("Parameter name."))
+        .property("valueString", string("A text."))
+        .property("valueCode", string("A code."))
+        .property("valueUri", string("A URI."))
+        .property("valueInteger", integer("A whole number."))
+        .property("valueBoolean", boolean("A flag."))
+        .property("valueCoding", reference("FhirCoding"))
+        .property("valueReference", reference("FhirReference"))
+        .property(
+            "part",
+            array(reference("ParametersParameter"), "Named parts.")
+        )
+        .required("name")
+        .into()
+);
+
+fhir_schema!(
+    FhirParameters,
+    "Parameters",
+    with_parameter_deps,
+    object(
+        "The contained Parameters (`#output`): everything the JSON API returns, one \
+         parameter per fact."
+    )
+    .property(
+        "resourceType",
+        constant("Parameters", "Always `Parameters`.")
+    )
+    .property("id", constant("output", "Local id."))
+    .property(
+        "parameter",
+        array(reference("ParametersParameter"), "The facts.")
+    )
+    .required("resourceType")
+    .required("id")
+    .into()
+);
+
+fhir_schema!(
     FhirGuidanceResponse,
     "GuidanceResponse",
-    with_reference_deps,
+    with_contained_deps,
     object(
         "FHIR R4 GuidanceResponse. `contained` holds the RiskAssessment (`#risk`: the triage \
          level as `prediction[0].outcome`, system `urn:spasm-triage:triage-level`) and the \
@@ -317,38 +534,56 @@ fhir_schema!(
          `status` is `data-required` when required safety screens are unanswered; the \
          assessment (floored) is still included and `dataRequirement` names the screens."
     )
-    .property("resourceType", constant("GuidanceResponse", "Always `GuidanceResponse`."))
+    .property(
+        "resourceType",
+        constant("GuidanceResponse", "Always `GuidanceResponse`.")
+    )
     .property("id", string("The assessment id (UUID)."))
     .property(
         "contained",
         array(
-            object("A contained RiskAssessment (`risk`) or Parameters (`output`).")
-                .property("resourceType", one_of(&["RiskAssessment", "Parameters"], "Type."))
-                .property("id", one_of(&["risk", "output"], "Local id."))
-                .required("resourceType")
-                .required("id"),
+            OneOfBuilder::new()
+                .item(reference("RiskAssessment"))
+                .item(reference("Parameters")),
             "RiskAssessment and Parameters."
         )
     )
-    .property("requestIdentifier", object("The request's `X-Request-Id`."))
-    .property("identifier", array(object("Identifier."), "The assessment id."))
+    .property("requestIdentifier", reference("FhirIdentifier"))
+    .property(
+        "identifier",
+        array(reference("FhirIdentifier"), "The assessment id.")
+    )
     .property(
         "moduleCanonical",
         string("The knowledge base: `urn:spasm-triage:knowledge-base|<version>`.")
     )
-    .property("status", one_of(&["success", "data-required"], "`data-required` when required safety screens are unanswered."))
+    .property(
+        "status",
+        one_of(
+            &["success", "data-required"],
+            "`data-required` when required safety screens are unanswered."
+        )
+    )
     .property("subject", reference("FhirReference"))
     .property("encounter", reference("FhirReference"))
-    .property("occurrenceDateTime", string("When the assessment was made (UTC)."))
+    .property(
+        "occurrenceDateTime",
+        string("When the assessment was made (UTC).")
+    )
     .property("outputParameters", reference("FhirReference"))
     .property(
         "dataRequirement",
         array(
-            object("An unanswered required screen: `type` QuestionnaireResponse, `mustSupport` the item."),
+            object("An unanswered required screen.")
+                .property("type", constant("QuestionnaireResponse", "The data type."))
+                .property(
+                    "mustSupport",
+                    array(string("FHIRPath."), "The item to answer.")
+                ),
             "The questions to ask next."
         )
     )
-    .property("note", array(object("Annotation."), "The disclaimer."))
+    .property("note", array(annotation(), "The disclaimer."))
     .required("resourceType")
     .required("id")
     .required("contained")
@@ -359,10 +594,26 @@ fhir_schema!(
     .into()
 );
 
+/// FHIR issue types the service uses (`outcome::issue_type`).
+pub const ISSUE_TYPES: [&str; 12] = [
+    "structure",
+    "code-invalid",
+    "value",
+    "required",
+    "invalid",
+    "security",
+    "not-found",
+    "not-supported",
+    "too-costly",
+    "throttled",
+    "timeout",
+    "exception",
+];
+
 fhir_schema!(
     FhirOperationOutcome,
     "OperationOutcome",
-    outcome_deps,
+    coding_deps,
     object(
         "FHIR R4 OperationOutcome: every error under `/fhir/`. \
          `issue[].details.coding[0].code` is the same stable code as the JSON API's problem \
@@ -378,22 +629,7 @@ fhir_schema!(
         array(
             object("One problem.")
                 .property("severity", constant("error", "Always `error`."))
-                .property(
-                    "code",
-                    one_of(
-                        &[
-                            "invalid",
-                            "not-found",
-                            "not-supported",
-                            "too-costly",
-                            "security",
-                            "throttled",
-                            "timeout",
-                            "exception"
-                        ],
-                        "FHIR issue type."
-                    )
-                )
+                .property("code", one_of(&ISSUE_TYPES, "FHIR issue type."))
                 .property(
                     "details",
                     object("The stable code and a message naming the field, never the value sent.")
@@ -418,7 +654,17 @@ fhir_schema!(
     .into()
 );
 
-/// Registers `FhirCoding` for the OperationOutcome (its only dependency).
-pub fn outcome_deps(schemas: &mut Vec<(String, RefOr<Schema>)>) {
-    schemas.push(("FhirCoding".to_owned(), RefOr::T(coding())));
+/// `prefetch.questionnaireResponse` of a CDS Hooks call: a QuestionnaireResponse, a searchset
+/// Bundle of them, or `null` (nothing found: the service answers 412).
+pub fn prefetch_questionnaire_response() -> Schema {
+    OneOfBuilder::new()
+        .item(reference("QuestionnaireResponse"))
+        .item(reference("Bundle"))
+        .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Null)))
+        .description(Some(
+            "A QuestionnaireResponse for `urn:spasm-triage:Questionnaire/back-pain-triage`, or a \
+             searchset Bundle of them (the newest `authored` is used); `null` when the EHR found \
+             none (412 `prefetch_missing`).",
+        ))
+        .into()
 }

@@ -295,6 +295,22 @@ async fn bad_calls_get_problems() {
     let mut in_bundle = good.clone();
     in_bundle["prefetch"]["questionnaireResponse"] = json!({"resourceType": "Bundle", "type": "searchset",
         "entry": [{"resource": unknown["prefetch"]["questionnaireResponse"].clone()}]});
+    let mut instance_not_uuid = good.clone();
+    instance_not_uuid["hookInstance"] = json!("call-17");
+    let mut encounter_not_string = good.clone();
+    encounter_not_string["context"]["encounterId"] = json!(17);
+    let mut entry_not_object = good.clone();
+    entry_not_object["prefetch"]["questionnaireResponse"] =
+        json!({"resourceType": "Bundle", "type": "searchset", "entry": [7]});
+    let mut resource_not_object = good.clone();
+    resource_not_object["prefetch"]["questionnaireResponse"] =
+        json!({"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": "x"}]});
+    let mut bundle_type_not_string = good.clone();
+    bundle_type_not_string["prefetch"]["questionnaireResponse"] =
+        json!({"resourceType": "Bundle", "type": 1, "entry": []});
+    let mut subject_reference_not_string = good.clone();
+    subject_reference_not_string["prefetch"]["questionnaireResponse"]["subject"] =
+        json!({"reference": 5});
     for (what, body, code, path) in [
         ("wrong hook", wrong_hook, "invalid_request_shape", "/hook"),
         (
@@ -326,6 +342,42 @@ async fn bad_calls_get_problems() {
             in_bundle,
             "unknown_answer_code",
             "/prefetch/questionnaireResponse/entry/0/resource/item/0/item/2",
+        ),
+        (
+            "hookInstance not a UUID",
+            instance_not_uuid,
+            "invalid_request_shape",
+            "/hookInstance",
+        ),
+        (
+            "encounterId not a string",
+            encounter_not_string,
+            "invalid_request_shape",
+            "/context/encounterId",
+        ),
+        (
+            "bundle entry not an object",
+            entry_not_object,
+            "invalid_request_shape",
+            "/prefetch/questionnaireResponse/entry/0",
+        ),
+        (
+            "bundle resource not an object",
+            resource_not_object,
+            "invalid_request_shape",
+            "/prefetch/questionnaireResponse/entry/0/resource",
+        ),
+        (
+            "bundle type not a string",
+            bundle_type_not_string,
+            "invalid_request_shape",
+            "/prefetch/questionnaireResponse/type",
+        ),
+        (
+            "subject.reference not a string",
+            subject_reference_not_string,
+            "invalid_request_shape",
+            "/prefetch/questionnaireResponse/subject/reference",
         ),
     ] {
         let r = post(&app, SERVICE, &body).await;
@@ -413,10 +465,54 @@ async fn feedback_is_acknowledged_and_audited_without_free_text() {
             "/feedback/0/outcomeTimestamp",
         ),
         (
-            "free-text reason code",
+            "card in the 32-digit form",
+            json!({"feedback": [{"card": card.replace('-', ""), "outcome": "accepted", "outcomeTimestamp": "2026-01-15T09:40:00Z"}]}),
+            "/feedback/0/card",
+        ),
+        (
+            "timestamp without a time",
+            json!({"feedback": [{"card": card, "outcome": "accepted", "outcomeTimestamp": "2026-01-15"}]}),
+            "/feedback/0/outcomeTimestamp",
+        ),
+        (
+            "timestamp on a day that does not exist",
+            json!({"feedback": [{"card": card, "outcome": "accepted", "outcomeTimestamp": "2026-02-29T09:40:00Z"}]}),
+            "/feedback/0/outcomeTimestamp",
+        ),
+        (
+            "timestamp without a time zone",
+            json!({"feedback": [{"card": card, "outcome": "accepted", "outcomeTimestamp": "2026-01-15T09:40:00"}]}),
+            "/feedback/0/outcomeTimestamp",
+        ),
+        (
+            "reason without a code",
             json!({"feedback": [{"card": card, "outcome": "overridden", "outcomeTimestamp": "2026-01-15T09:40:00Z",
-            "overrideReason": {"reason": {"code": "patient said it is fine"}}}]}),
+            "overrideReason": {"reason": {"system": "urn:x"}}}]}),
             "/feedback/0/overrideReason/reason/code",
+        ),
+        (
+            "reason system not a string",
+            json!({"feedback": [{"card": card, "outcome": "overridden", "outcomeTimestamp": "2026-01-15T09:40:00Z",
+            "overrideReason": {"reason": {"system": 7, "code": "x"}}}]}),
+            "/feedback/0/overrideReason/reason/system",
+        ),
+        (
+            "reason not a Coding",
+            json!({"feedback": [{"card": card, "outcome": "overridden", "outcomeTimestamp": "2026-01-15T09:40:00Z",
+            "overrideReason": {"reason": "already-assessed"}}]}),
+            "/feedback/0/overrideReason/reason",
+        ),
+        (
+            "comment not a string",
+            json!({"feedback": [{"card": card, "outcome": "overridden", "outcomeTimestamp": "2026-01-15T09:40:00Z",
+            "overrideReason": {"userComment": 12}}]}),
+            "/feedback/0/overrideReason/userComment",
+        ),
+        (
+            "suggestions not an array",
+            json!({"feedback": [{"card": card, "outcome": "accepted", "outcomeTimestamp": "2026-01-15T09:40:00Z",
+            "acceptedSuggestions": {}}]}),
+            "/feedback/0/acceptedSuggestions",
         ),
     ] {
         let r = post(&app, &format!("{SERVICE}/feedback"), &bad).await;
@@ -424,6 +520,33 @@ async fn feedback_is_acknowledged_and_audited_without_free_text() {
         assert_eq!(r.body["code"], "invalid_request_shape", "{what}");
         assert_eq!(r.body["errors"][0]["path"], path, "{what}");
     }
+}
+
+#[tokio::test]
+async fn feedback_takes_nulls_as_absent_and_logs_free_text_codes_as_other() {
+    let app = spawn_app().await;
+    let card = uuid::Uuid::new_v4().to_string();
+    let body = json!({"feedback": [
+        {"card": card, "outcome": "overridden", "acceptedSuggestions": null,
+         "overrideReason": {"reason": {"system": null, "code": "FREE-patient said it is fine"}, "userComment": null},
+         "outcomeTimestamp": "2026-01-15t09:40:00.5+01:00"},
+        {"card": uuid::Uuid::new_v4().to_string(), "outcome": "accepted", "overrideReason": {"reason": null},
+         "outcomeTimestamp": "2028-02-29T23:59:60Z"}
+    ]});
+    let r = post(&app, &format!("{SERVICE}/feedback"), &body).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["received"], 2);
+    let logs = captured_logs();
+    let line = logs
+        .lines()
+        .find(|l| l.contains(&card) && l.contains("\"target\":\"audit\""))
+        .expect("an audit event for the feedback");
+    let event: Value = serde_json::from_str(line).unwrap();
+    assert_eq!(event["fields"]["override_reason"], "other");
+    assert!(
+        !logs.contains("FREE-patient"),
+        "a free-text code reached the logs"
+    );
 }
 
 #[tokio::test]

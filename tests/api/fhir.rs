@@ -625,6 +625,40 @@ async fn bad_fhir_input_gets_an_operation_outcome_with_the_json_api_code() {
         .as_object_mut()
         .unwrap()
         .remove("linkId");
+    // Every element the request schema declares is refused when sent with another type.
+    let retyped = |pointer: &str, value: Value| {
+        let mut qr = form.response(base.as_object().unwrap());
+        qr["subject"] =
+            json!({"reference": "Patient/p1", "identifier": {"system": "urn:x", "value": "1"}});
+        let (parent, key) = pointer.rsplit_once('/').unwrap();
+        match qr.pointer_mut(parent).unwrap() {
+            Value::Object(obj) => {
+                obj.insert(key.to_owned(), value);
+            }
+            Value::Array(list) => list[key.parse::<usize>().unwrap()] = value,
+            other => panic!("{parent} is {other}"),
+        }
+        qr
+    };
+    let declared_elements = [
+        ("/id", json!(1042)),
+        ("/authored", json!(20260115)),
+        ("/subject/reference", json!(5)),
+        ("/subject/display", json!(null)),
+        ("/subject/identifier", json!("urn:x|1")),
+        ("/subject/identifier/value", json!(1)),
+        ("/item/0/text", json!(["Demographics"])),
+        ("/item/0/item/1/answer/0/valueCoding/display", json!(false)),
+    ];
+    for (pointer, value) in declared_elements {
+        let (status, codes) = refusal(&app, TRIAGE, fhir, body(&retyped(pointer, value))).await;
+        let expected = if pointer.ends_with("display") && pointer.contains("answer") {
+            "invalid_answer_value"
+        } else {
+            "invalid_request_shape"
+        };
+        assert_eq!((status, codes[0].as_str()), (422, expected), "{pointer}");
+    }
     let big = format!(
         r#"{{"resourceType": "QuestionnaireResponse", "status": "completed", "text": "{}"}}"#,
         "x".repeat(70 * 1024)
