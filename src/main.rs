@@ -102,8 +102,14 @@ fn serve() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let subscriber =
-        telemetry::get_subscriber(&settings.log.level, settings.log.format, std::io::stdout);
+    // Log lines go to a writer thread through a bounded queue, so a request never waits on a
+    // `write` to stdout; when the queue is full the request waits rather than dropping a line
+    // (audit events must not be lost). The guard flushes the queue when `serve` returns.
+    let (stdout, _flush_on_exit) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("log-writer")
+        .finish(std::io::stdout());
+    let subscriber = telemetry::get_subscriber(&settings.log.level, settings.log.format, stdout);
     if tracing::subscriber::set_global_default(subscriber).is_err() {
         eprintln!("a global tracing subscriber was already set");
     }

@@ -3,6 +3,7 @@
 //! Answer values never reach a log: handlers that see the payload record only
 //! decisions, and nothing here serialises a request body.
 
+use std::io::IsTerminal;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -40,10 +41,14 @@ where
                     .with_writer(sink),
             ),
         ),
+        // Colours only for a person at a terminal; escape codes cost time and garble files.
         LogFormat::Pretty => Box::new(
-            Registry::default()
-                .with(filter)
-                .with(tracing_subscriber::fmt::layer().compact().with_writer(sink)),
+            Registry::default().with(filter).with(
+                tracing_subscriber::fmt::layer()
+                    .compact()
+                    .with_ansi(std::io::stdout().is_terminal())
+                    .with_writer(sink),
+            ),
         ),
     }
 }

@@ -4,6 +4,7 @@
 pub mod dto;
 pub mod error;
 pub mod meta;
+pub mod request;
 pub mod triage;
 
 use std::sync::Arc;

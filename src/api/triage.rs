@@ -3,12 +3,12 @@
 use actix_web::http::header;
 use actix_web::{post, web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
-use serde_json::{Map, Value};
 
-use super::dto::{AudienceDto, Texts, TriageRequest, TriageResponse};
-use super::error::{escape_pointer, ApiError, ErrorCode};
+use super::dto::{Texts, TriageRequest, TriageResponse};
+use super::error::{ApiError, ErrorCode};
+use super::request::parse_request;
 use super::AppState;
-use crate::engine::{self, parse_answers, Audience};
+use crate::engine::{self, parse_answer_pairs};
 use crate::knowledge::KnowledgeBase;
 
 /// Assess back pain answers
@@ -39,9 +39,14 @@ pub async fn triage(
     let body = read_body(&req, payload, state.body_limit).await?;
     let response = triage_body(&state.kb, &state.texts, &body)?;
     crate::telemetry::record_assessment(&req, &response);
+    // Sized for a typical assessment (11–16 KB) so the buffer is not regrown while writing.
+    let mut json = Vec::with_capacity(16 * 1024);
+    serde_json::to_writer(&mut json, &response)
+        .map_err(|_| ApiError::new(ErrorCode::Internal, "the assessment could not be written"))?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(response))
+        .content_type("application/json")
+        .body(json))
 }
 
 /// The whole request path after the transport: body bytes → parsed answers → engine →
@@ -51,9 +56,10 @@ pub fn triage_body<'a>(
     texts: &Texts,
     body: &[u8],
 ) -> Result<TriageResponse<'a>, ApiError> {
-    let (answers, audience) = parse_request(body)?;
-    let answers = parse_answers(kb, &answers).map_err(|e| ApiError::from_answers(&e))?;
-    let assessment = engine::assess(kb, &answers, audience);
+    let input = parse_request(body)?;
+    let answers = parse_answer_pairs(kb, input.answers.iter().map(|(k, v)| (k.as_ref(), v)))
+        .map_err(|e| ApiError::from_answers(&e))?;
+    let assessment = engine::assess(kb, &answers, input.audience);
     Ok(TriageResponse::build(
         kb,
         &assessment,
@@ -132,71 +138,6 @@ pub(crate) fn malformed(e: &serde_json::Error) -> ApiError {
         ErrorCode::MalformedJson,
         format!("{what} at line {}, column {}", e.line(), e.column()),
     )
-}
-
-/// The top level of the request, checked by hand so each mistake gets its own code and path.
-fn parse_request(body: &[u8]) -> Result<(Map<String, Value>, Audience), ApiError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| malformed(&e))?;
-    let Value::Object(mut top) = value else {
-        return Err(ApiError::field(
-            ErrorCode::InvalidRequestShape,
-            "",
-            "the body must be a JSON object with `answers`",
-        ));
-    };
-    if let Some(key) = top.keys().find(|k| *k != "answers" && *k != "options") {
-        return Err(ApiError::field(
-            ErrorCode::InvalidRequestShape,
-            format!("/{}", escape_pointer(key)),
-            "unknown top-level key; allowed: `answers`, `options`",
-        ));
-    }
-    let audience = match top.remove("options") {
-        None | Some(Value::Null) => Audience::Patient,
-        Some(options) => parse_options(options)?,
-    };
-    match top.remove("answers") {
-        Some(Value::Object(answers)) => Ok((answers, audience)),
-        Some(_) => Err(ApiError::field(
-            ErrorCode::InvalidRequestShape,
-            "/answers",
-            "`answers` must be an object keyed by vocabulary code",
-        )),
-        None => Err(ApiError::field(
-            ErrorCode::InvalidRequestShape,
-            "/answers",
-            "`answers` is required",
-        )),
-    }
-}
-
-fn parse_options(options: Value) -> Result<Audience, ApiError> {
-    let Value::Object(map) = options else {
-        return Err(ApiError::field(
-            ErrorCode::InvalidOption,
-            "/options",
-            "`options` must be an object",
-        ));
-    };
-    let mut audience = Audience::Patient;
-    for (key, value) in map {
-        if key != "audience" {
-            return Err(ApiError::field(
-                ErrorCode::InvalidOption,
-                format!("/options/{}", escape_pointer(&key)),
-                "unknown option; allowed: `audience`",
-            ));
-        }
-        let parsed: AudienceDto = serde_json::from_value(value).map_err(|_| {
-            ApiError::field(
-                ErrorCode::InvalidOption,
-                "/options/audience",
-                "`audience` must be \"patient\" or \"clinician\"",
-            )
-        })?;
-        audience = parsed.into();
-    }
-    Ok(audience)
 }
 
 #[cfg(test)]

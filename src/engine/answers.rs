@@ -116,10 +116,42 @@ pub struct AnswerError {
     pub did_you_mean: Vec<String>,
 }
 
+/// What answer parsing reads of a JSON value: `serde_json::Value`, or the values the HTTP
+/// layer borrows straight from a request body.
+pub trait AnswerJson: Sized {
+    fn as_str(&self) -> Option<&str>;
+    /// Any JSON number, as `serde_json::Value::as_f64` gives it.
+    fn as_f64(&self) -> Option<f64>;
+    fn as_array(&self) -> Option<&[Self]>;
+}
+
+impl AnswerJson for Json {
+    fn as_str(&self) -> Option<&str> {
+        Json::as_str(self)
+    }
+
+    fn as_f64(&self) -> Option<f64> {
+        Json::as_f64(self)
+    }
+
+    fn as_array(&self) -> Option<&[Self]> {
+        Json::as_array(self).map(Vec::as_slice)
+    }
+}
+
 /// Parse an `answers` object. Every problem is reported, in code order.
 pub fn parse_answers(
     kb: &KnowledgeBase,
     answers: &Map<String, Json>,
+) -> Result<Answers, Vec<AnswerError>> {
+    parse_answer_pairs(kb, answers.iter().map(|(k, v)| (k.as_str(), v)))
+}
+
+/// Parse the members of an `answers` object, given as a JSON object reads: in key order,
+/// each key once. (Suggestions go to the first unknown keys in that order.)
+pub fn parse_answer_pairs<'k, 'v, V: AnswerJson + 'v>(
+    kb: &KnowledgeBase,
+    answers: impl IntoIterator<Item = (&'k str, &'v V)>,
 ) -> Result<Answers, Vec<AnswerError>> {
     let vocabulary = &kb.vocabulary;
     let mut parsed = Answers::empty(kb);
@@ -130,7 +162,7 @@ pub fn parse_answers(
             if vocabulary.is_derived_name(key) {
                 errors.push(AnswerError {
                     kind: AnswerErrorKind::DerivedAnswerCode,
-                    code: key.clone(),
+                    code: key.to_owned(),
                     message: format!("`{key}` is worked out by the service from other answers and cannot be sent"),
                     did_you_mean: Vec::new(),
                 });
@@ -145,7 +177,7 @@ pub fn parse_answers(
                 };
                 errors.push(AnswerError {
                     kind: AnswerErrorKind::UnknownAnswerCode,
-                    code: key.clone(),
+                    code: key.to_owned(),
                     message: if did_you_mean.is_empty() {
                         format!("`{key}` is not a vocabulary code (see GET /v1/vocabulary)")
                     } else {
@@ -164,7 +196,7 @@ pub fn parse_answers(
             Ok(value) => parsed.values[id] = value,
             Err(expected) => errors.push(AnswerError {
                 kind: AnswerErrorKind::InvalidAnswerValue,
-                code: key.clone(),
+                code: key.to_owned(),
                 message: format!("`{key}` must be {expected}"),
                 did_you_mean: Vec::new(),
             }),
@@ -193,7 +225,7 @@ pub fn parse_answers(
 }
 
 /// The parsed value, or a description of what is allowed.
-fn parse_value(kind: &ValueKind, json: &Json) -> Result<Option<Value>, String> {
+fn parse_value<V: AnswerJson>(kind: &ValueKind, json: &V) -> Result<Option<Value>, String> {
     match kind {
         ValueKind::Tri => match json.as_str() {
             Some("present") => Ok(Some(Value::Tri(Tri::Present))),

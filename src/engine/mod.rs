@@ -12,7 +12,10 @@ use crate::knowledge::{
     SafetyBlock, Timeframe, CARE_SETTINGS,
 };
 
-pub use answers::{parse_answers, AnswerError, AnswerErrorKind, Answers, Tri, Value};
+pub use answers::{
+    parse_answer_pairs, parse_answers, AnswerError, AnswerErrorKind, AnswerJson, Answers, Tri,
+    Value,
+};
 pub use facts::{Facts, StartBackScore};
 
 /// Who reads the result.
