@@ -183,8 +183,9 @@ const UNPROCESSABLE: ErrorResponse = ErrorResponse {
     status: "422",
     description: "Well-formed JSON that cannot be accepted: `invalid_request_shape`, \
         `unknown_answer_code` (with `did_you_mean`), `derived_answer_code`, \
-        `invalid_answer_value`, `missing_required_answer` or `invalid_option`. Every problem \
-        found is listed in `errors`; messages name the field, never the value sent.",
+        `invalid_answer_value` (also a code answered twice: a repeated JSON key is refused, \
+        never last-wins), `missing_required_answer` or `invalid_option`. Every problem found is \
+        listed in `errors`; messages name the field, never the value sent.",
     headers: &[],
 };
 const TOO_MANY_REQUESTS: ErrorResponse = ErrorResponse {

@@ -6,9 +6,9 @@ use futures_util::StreamExt;
 
 use super::dto::{Texts, TriageRequest, TriageResponse};
 use super::error::{ApiError, ErrorCode};
-use super::request::parse_request;
+use super::request::{answers_of, parse_request};
 use super::AppState;
-use crate::engine::{self, parse_answer_pairs};
+use crate::engine;
 use crate::knowledge::KnowledgeBase;
 
 /// Assess back pain answers
@@ -57,8 +57,7 @@ pub fn triage_body<'a>(
     body: &[u8],
 ) -> Result<TriageResponse<'a>, ApiError> {
     let input = parse_request(body)?;
-    let answers = parse_answer_pairs(kb, input.answers.iter().map(|(k, v)| (k.as_ref(), v)))
-        .map_err(|e| ApiError::from_answers(&e))?;
+    let answers = answers_of(kb, &input)?;
     let assessment = engine::assess(kb, &answers, input.audience);
     Ok(TriageResponse::build(
         kb,

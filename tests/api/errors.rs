@@ -175,6 +175,18 @@ async fn bad_inputs_get_their_documented_problem() {
             422,
             "invalid_request_shape",
         ),
+        case(
+            "answers sent twice",
+            r#"{"answers": {"age_years": 30, "sex": "male"}, "answers": {"age_years": 30, "sex": "male"}}"#,
+            422,
+            "invalid_request_shape",
+        ),
+        case(
+            "a safety screen answered twice (never last-wins)",
+            r#"{"answers": {"age_years": 30, "sex": "male", "saddle_numbness": "present", "saddle_numbness": "absent"}}"#,
+            422,
+            "invalid_answer_value",
+        ),
     ];
     for c in cases {
         let r = app.post_raw("/v1/triage", c.content_type, c.body).await;
