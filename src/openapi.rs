@@ -172,6 +172,13 @@ const PAYLOAD_TOO_LARGE: ErrorResponse = ErrorResponse {
         "The body is over `server.body_limit_bytes`, 64 KiB by default (`payload_too_large`).",
     headers: &[],
 };
+const REQUEST_TIMEOUT: ErrorResponse = ErrorResponse {
+    name: "RequestTimeout",
+    status: "408",
+    description: "The body did not arrive within `server.request_timeout_secs`, 10 s by default \
+        (`request_timeout`).",
+    headers: &[],
+};
 const UNSUPPORTED_MEDIA_TYPE: ErrorResponse = ErrorResponse {
     name: "UnsupportedMediaType",
     status: "415",
@@ -211,6 +218,7 @@ const OPERATION_ERRORS: &[(&str, &[&ErrorResponse])] = &[
             &BAD_REQUEST,
             &UNAUTHORIZED,
             &METHOD_NOT_ALLOWED,
+            &REQUEST_TIMEOUT,
             &PAYLOAD_TOO_LARGE,
             &UNSUPPORTED_MEDIA_TYPE,
             &UNPROCESSABLE,
@@ -337,6 +345,13 @@ fn error_examples(kb: &KnowledgeBase, e: &ErrorResponse) -> Vec<(&'static str, s
                 ),
             ),
         ],
+        "408" => vec![(
+            "request_timeout",
+            problem_example(&ApiError::new(
+                ErrorCode::RequestTimeout,
+                "the request body did not arrive within 10 s",
+            )),
+        )],
         "429" => vec![(
             "rate_limited",
             problem_example(&ApiError::new(

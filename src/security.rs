@@ -43,8 +43,6 @@ pub struct Security {
     hsts: Option<HeaderValue>,
     rate: Option<(f64, f64)>,
     buckets: Mutex<HashMap<String, Bucket>>,
-    /// Time allowed to receive a request body.
-    pub body_timeout: Duration,
 }
 
 /// More tracked clients than this and idle buckets are dropped (bounded memory).
@@ -98,7 +96,6 @@ impl Security {
                 )
             }),
             buckets: Mutex::new(HashMap::new()),
-            body_timeout: Duration::from_secs(settings.server.request_timeout_secs.max(1)),
         })
     }
 
@@ -171,8 +168,13 @@ impl Security {
 }
 
 fn refuse<B>(req: ServiceRequest, error: ApiError) -> ServiceResponse<EitherBody<B>> {
-    req.into_response(error.error_response())
-        .map_into_right_body()
+    // FHIR clients read every error under /fhir/ as an OperationOutcome.
+    let response = if req.path().starts_with("/fhir/") {
+        crate::fhir::outcome::operation_outcome_response(&error)
+    } else {
+        error.error_response()
+    };
+    req.into_response(response).map_into_right_body()
 }
 
 fn security(req: &ServiceRequest) -> Option<web::Data<Security>> {

@@ -62,6 +62,7 @@ impl Application {
                 urgent_line: settings.texts.urgent_line.clone(),
             },
             body_limit: settings.server.body_limit_bytes,
+            body_timeout: Duration::from_secs(settings.server.request_timeout_secs.max(1)),
             openapi_json,
             routes: routes(&doc),
         });

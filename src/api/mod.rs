@@ -20,6 +20,8 @@ pub struct AppState {
     pub kb: Arc<KnowledgeBase>,
     pub texts: Texts,
     pub body_limit: usize,
+    /// How long a request body may take to arrive (`server.request_timeout_secs`).
+    pub body_timeout: std::time::Duration,
     /// The OpenAPI document, serialised once at start-up.
     pub openapi_json: String,
     /// Every documented path (templated) with its methods, for 404 vs 405.

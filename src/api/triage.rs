@@ -36,7 +36,7 @@ pub async fn triage(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     require_json(&req)?;
-    let body = read_body(&req, payload, state.body_limit).await?;
+    let body = read_body(&req, payload, state.body_limit, state.body_timeout).await?;
     let response = triage_body(&state.kb, &state.texts, &body)?;
     crate::telemetry::record_assessment(&req, &response);
     // Sized for a typical assessment (11–16 KB) so the buffer is not regrown while writing.
@@ -89,7 +89,27 @@ pub(crate) fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
     }
 }
 
+/// The body, at most `limit` bytes, arriving within `timeout` (actix-web's own timeout
+/// covers only the request head, so a body sent a byte at a time would hold a connection).
 pub(crate) async fn read_body(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+    timeout: std::time::Duration,
+) -> Result<Vec<u8>, ApiError> {
+    match actix_web::rt::time::timeout(timeout, read_body_within_limit(req, payload, limit)).await {
+        Ok(read) => read,
+        Err(_) => Err(ApiError::new(
+            ErrorCode::RequestTimeout,
+            format!(
+                "the request body did not arrive within {} s",
+                timeout.as_secs()
+            ),
+        )),
+    }
+}
+
+async fn read_body_within_limit(
     req: &HttpRequest,
     mut payload: web::Payload,
     limit: usize,

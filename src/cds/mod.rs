@@ -243,6 +243,9 @@ pub async fn discovery() -> HttpResponse {
         (status = 412, description = "The prefetch lacks the QuestionnaireResponse (`prefetch_missing`)",
             body = Problem, content_type = "application/problem+json",
             example = json!(dto::problem_of(&prefetch_missing("the prefetch has no `questionnaireResponse`")))),
+        (status = 408, description = "The body did not arrive within `server.request_timeout_secs` (`request_timeout`)",
+            body = Problem, content_type = "application/problem+json",
+            example = json!(dto::problem(ErrorCode::RequestTimeout, "the request body did not arrive within 10 s"))),
         (status = 413, description = "Body over the limit (`payload_too_large`)", body = Problem, content_type = "application/problem+json",
             example = json!(dto::problem(ErrorCode::PayloadTooLarge, "the body must be at most 65536 bytes"))),
         (status = 415, description = "Not `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json",
@@ -490,7 +493,7 @@ async fn run_service(
         return Err(not_found());
     }
     require_json(req)?;
-    let body = read_body(req, payload, state.body_limit).await?;
+    let body = read_body(req, payload, state.body_limit, state.body_timeout).await?;
     let body: Value = serde_json::from_slice(&body).map_err(|e| malformed(&e))?;
     let call = parse_call(&body)?;
     let (qr, pointer) = select(call.prefetch, call.patient_id)?;
@@ -550,6 +553,9 @@ async fn run_service(
         (status = 405, description = "Method not allowed (`method_not_allowed`), with `Allow`",
             body = Problem, content_type = "application/problem+json",
             headers(("Allow" = String, description = "`POST`"))),
+        (status = 408, description = "The body did not arrive within `server.request_timeout_secs` (`request_timeout`)",
+            body = Problem, content_type = "application/problem+json",
+            example = json!(dto::problem(ErrorCode::RequestTimeout, "the request body did not arrive within 10 s"))),
         (status = 413, description = "Body over the limit (`payload_too_large`)", body = Problem, content_type = "application/problem+json",
             example = json!(dto::problem(ErrorCode::PayloadTooLarge, "the body must be at most 65536 bytes"))),
         (status = 415, description = "Not `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json",
@@ -683,7 +689,7 @@ async fn run_feedback(
         return Err(not_found());
     }
     require_json(req)?;
-    let body = read_body(req, payload, state.body_limit).await?;
+    let body = read_body(req, payload, state.body_limit, state.body_timeout).await?;
     let body: Value = serde_json::from_slice(&body).map_err(|e| malformed(&e))?;
     let entries = parse_feedback(&body)?;
     let request_id = request_id(req);

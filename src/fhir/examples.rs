@@ -267,6 +267,27 @@ pub fn outcome_too_large() -> Value {
     ))
 }
 
+pub fn outcome_unauthorized() -> Value {
+    operation_outcome(&ApiError::new(
+        ErrorCode::Unauthorized,
+        "send a valid API key",
+    ))
+}
+
+pub fn outcome_rate_limited() -> Value {
+    operation_outcome(&ApiError::new(
+        ErrorCode::RateLimited,
+        "rate limit reached; retry after 1 s",
+    ))
+}
+
+pub fn outcome_timeout() -> Value {
+    operation_outcome(&ApiError::new(
+        ErrorCode::RequestTimeout,
+        "the request body did not arrive within 10 s",
+    ))
+}
+
 pub fn outcome_media_type() -> Value {
     operation_outcome(&ApiError::new(
         ErrorCode::UnsupportedMediaType,

@@ -20,7 +20,7 @@ use serde_json::Value;
 use utoipa::OpenApi;
 
 use crate::api::dto::{Texts, TriageResponse};
-use crate::api::error::{ApiError, ErrorCode, Problem};
+use crate::api::error::{ApiError, ErrorCode};
 use crate::api::triage::{malformed, read_body};
 use crate::api::AppState;
 use crate::engine::{self, Audience};
@@ -243,14 +243,17 @@ pub fn assess_questionnaire_response<'a>(
             headers(("X-Request-Id" = String, description = "Request id for support")),
             example = json!(examples::questionnaire())),
         (status = 401, description = "No valid API key (`unauthorized`); only when the deployment enables keys",
-            body = Problem, content_type = "application/problem+json"),
+            body = FhirOperationOutcome, content_type = "application/fhir+json",
+            headers(("WWW-Authenticate", description = "`Bearer`")),
+            example = json!(examples::outcome_unauthorized())),
         (status = 405, description = "Method not allowed (`method_not_allowed`), with `Allow`",
             body = FhirOperationOutcome, content_type = "application/fhir+json",
             headers(("Allow" = String, description = "`GET`")),
             example = json!(examples::outcome_method_not_allowed("GET"))),
         (status = 429, description = "Rate limit spent (`rate_limited`); only when the deployment enables rate limits",
-            body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = String, description = "Seconds to wait"))),
+            body = FhirOperationOutcome, content_type = "application/fhir+json",
+            headers(("Retry-After" = String, description = "Seconds to wait")),
+            example = json!(examples::outcome_rate_limited())),
     )
 )]
 pub async fn get_questionnaire(state: web::Data<AppState>) -> HttpResponse {
@@ -299,11 +302,15 @@ pub async fn get_questionnaire(state: web::Data<AppState>) -> HttpResponse {
         (status = 400, description = "The body is not JSON (`malformed_json`)", body = FhirOperationOutcome,
             content_type = "application/fhir+json", example = json!(examples::outcome_malformed())),
         (status = 401, description = "No valid API key (`unauthorized`); only when the deployment enables keys",
-            body = Problem, content_type = "application/problem+json"),
+            body = FhirOperationOutcome, content_type = "application/fhir+json",
+            headers(("WWW-Authenticate", description = "`Bearer`")),
+            example = json!(examples::outcome_unauthorized())),
         (status = 405, description = "Method not allowed (`method_not_allowed`), with `Allow`",
             body = FhirOperationOutcome, content_type = "application/fhir+json",
             headers(("Allow" = String, description = "`POST`")),
             example = json!(examples::outcome_method_not_allowed("POST"))),
+        (status = 408, description = "The body did not arrive within `server.request_timeout_secs` (`request_timeout`)",
+            body = FhirOperationOutcome, content_type = "application/fhir+json", example = json!(examples::outcome_timeout())),
         (status = 413, description = "Body over the limit (`payload_too_large`)", body = FhirOperationOutcome,
             content_type = "application/fhir+json", example = json!(examples::outcome_too_large())),
         (status = 415, description = "Not `application/fhir+json` or `application/json` (`unsupported_media_type`)",
@@ -318,8 +325,9 @@ pub async fn get_questionnaire(state: web::Data<AppState>) -> HttpResponse {
                 ("invalid_request_shape" = (summary = "Not a QuestionnaireResponse", value = json!(examples::outcome_wrong_resource_type()))),
             )),
         (status = 429, description = "Rate limit spent (`rate_limited`); only when the deployment enables rate limits",
-            body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = String, description = "Seconds to wait"))),
+            body = FhirOperationOutcome, content_type = "application/fhir+json",
+            headers(("Retry-After" = String, description = "Seconds to wait")),
+            example = json!(examples::outcome_rate_limited())),
     )
 )]
 pub async fn triage(
@@ -340,7 +348,7 @@ async fn run_triage(
 ) -> Result<HttpResponse, ApiError> {
     let audience = audience(req.query_string())?;
     require_fhir_json(req)?;
-    let body = read_body(req, payload, state.body_limit).await?;
+    let body = read_body(req, payload, state.body_limit, state.body_timeout).await?;
     let qr: Value = serde_json::from_slice(&body).map_err(|e| malformed(&e))?;
     let (response, mapped) = assess_questionnaire_response(
         &state.kb,

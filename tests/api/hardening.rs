@@ -314,3 +314,92 @@ async fn metrics_count_requests_and_assessments() {
     assert!(text.contains("build_info{version="));
     assert!(!text.contains("urinary_retention_new"));
 }
+
+#[tokio::test]
+async fn a_body_that_trickles_in_past_the_request_timeout_gets_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut settings = test_settings();
+    settings.server.request_timeout_secs = 1;
+    let app = spawn_app_with(settings).await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    for (path, content_type, code) in [
+        (
+            "/v1/triage",
+            "application/json",
+            "\"code\":\"request_timeout\"",
+        ),
+        (
+            "/fhir/QuestionnaireResponse/$triage",
+            "application/fhir+json",
+            "\"resourceType\":\"OperationOutcome\"",
+        ),
+        (
+            "/cds-services/back-pain-triage",
+            "application/json",
+            "\"code\":\"request_timeout\"",
+        ),
+    ] {
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        // The head promises 400 bytes; 10 arrive and the rest never does.
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: {content_type}\r\n\
+             Content-Length: 400\r\n\r\n{{\"answers\""
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let started = std::time::Instant::now();
+        let mut reply = Vec::new();
+        let mut buf = [0u8; 4096];
+        // Read until the response is complete or the server closes (bounded by the test).
+        while !String::from_utf8_lossy(&reply).contains(code) {
+            let n = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut buf))
+                .await
+                .expect("no response within 10 s")
+                .unwrap();
+            if n == 0 {
+                break;
+            }
+            reply.extend_from_slice(&buf[..n]);
+        }
+        let reply = String::from_utf8_lossy(&reply);
+        assert!(reply.starts_with("HTTP/1.1 408"), "{path}: {reply}");
+        assert!(reply.contains(code), "{path}: {reply}");
+        let waited = started.elapsed();
+        assert!(
+            waited >= std::time::Duration::from_millis(900),
+            "{path}: answered after {waited:?}, before the timeout"
+        );
+    }
+}
+
+#[tokio::test]
+async fn refusals_under_fhir_are_operation_outcomes() {
+    let app = app_with_keys().await;
+    let r = app
+        .client
+        .get(format!(
+            "{}/fhir/Questionnaire/back-pain-triage",
+            app.address
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.headers()["content-type"], "application/fhir+json");
+    assert_eq!(r.headers()["www-authenticate"], "Bearer");
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["resourceType"], "OperationOutcome");
+    assert_eq!(body["issue"][0]["code"], "security");
+    assert_eq!(
+        body["issue"][0]["details"]["coding"][0]["code"],
+        "unauthorized"
+    );
+    // Outside /fhir/ the same refusal stays problem+json.
+    let r = app
+        .client
+        .get(format!("{}/cds-services", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+}
