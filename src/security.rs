@@ -267,7 +267,8 @@ pub async fn access(
         match presented.and_then(|k| sec.client_for(k)) {
             Some(name) => Some(name.to_owned()),
             None => {
-                tracing::Span::current().record("client", "unauthenticated");
+                req.extensions_mut()
+                    .insert(Client("unauthenticated".to_owned()));
                 return Ok(refuse(
                     req,
                     ApiError::new(ErrorCode::Unauthorized, "send a valid API key"),
@@ -278,7 +279,6 @@ pub async fn access(
         None
     };
     if let Some(name) = &client {
-        tracing::Span::current().record("client", name.as_str());
         req.extensions_mut().insert(Client(name.clone()));
     }
     if !open {

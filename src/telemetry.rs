@@ -1,5 +1,6 @@
-//! Logging with tracing. One span per request carries the request id, method,
-//! route, status, latency, and the triage decision (level and rule ids).
+//! Logging with tracing. One span per request carries the request id, method and route; one
+//! line per request gives the status, latency and client, and for an assessment the
+//! decision (level, deciding and fired rules) on the `audit` target.
 //! Answer values never reach a log: handlers that see the payload record only
 //! decisions, and nothing here serialises a request body.
 
@@ -11,8 +12,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::HttpMessage;
-use tracing::field::Empty;
-use tracing::{Instrument, Span};
+use tracing::Instrument;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{EnvFilter, Registry};
@@ -66,7 +66,13 @@ fn accept_request_id(value: Option<&HeaderValue>) -> Option<String> {
     ok.then(|| s.to_owned())
 }
 
-/// Outermost middleware: the request span and the one completion event.
+/// Outermost middleware: the request span and the one line per request.
+///
+/// The line is written once the response is ready: `request completed` with the status,
+/// latency and client, or, for a request that produced an assessment, the `audit` event
+/// `assessment issued` carrying those and the decision. One line, not two, because each
+/// formatted line costs more than the rest of the request's logging together; and nothing is
+/// recorded on the span after it opens (re-recording a JSON-formatted span re-serialises it).
 pub async fn request_span(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -84,11 +90,6 @@ pub async fn request_span(
         request_id = %request_id,
         method = %req.method(),
         route = %route,
-        status = Empty,
-        latency_ms = Empty,
-        triage_level = Empty,
-        rule_ids = Empty,
-        client = Empty,
     );
     let method = req.method().to_string();
     let metrics = req
@@ -103,61 +104,85 @@ pub async fn request_span(
             if let Some(m) = &metrics {
                 m.observe(&route, &method, status, seconds);
             }
-            span.record("status", status);
-            span.record("latency_ms", latency_ms);
             if let Ok(v) = HeaderValue::from_str(&request_id) {
                 res.headers_mut()
                     .insert(HeaderName::from_static(REQUEST_ID_HEADER), v);
             }
-            span.in_scope(|| tracing::info!("request completed"));
+            let client = res
+                .request()
+                .extensions()
+                .get::<crate::security::Client>()
+                .map(|c| c.0.clone());
+            let client = client.as_deref().unwrap_or("anonymous");
+            let assessment = res.request().extensions_mut().remove::<AssessmentRecord>();
+            span.in_scope(|| match assessment {
+                Some(a) => tracing::info!(
+                    target: "audit",
+                    event = "assessment",
+                    assessment_id = %a.assessment_id,
+                    request_id = %request_id,
+                    time = %humantime_now(),
+                    client = %client,
+                    knowledge_base_version = %a.knowledge_base_version,
+                    knowledge_base_digest = %a.knowledge_base_digest,
+                    level = %a.level,
+                    decided_by = %a.decided_by,
+                    rule_ids = %a.rule_ids,
+                    complete = a.complete,
+                    missing_screens = a.missing_screens,
+                    status,
+                    latency_ms,
+                    "assessment issued"
+                ),
+                None => tracing::info!(status, latency_ms, client = %client, "request completed"),
+            });
             Ok(res)
         }
         Err(e) => {
-            span.record("latency_ms", latency_ms);
-            span.in_scope(|| tracing::warn!("request failed before a response"));
+            span.in_scope(|| {
+                tracing::warn!(latency_ms, "request failed before a response");
+            });
             Err(e)
         }
     }
 }
 
-/// Record an assessment: the decision on the request span, the level counter, and one
-/// event on the `audit` target (the medico-legal record). Decisions only, never answers.
+/// The decision of one assessment, for the request's audit line. Never an answer.
+#[derive(Debug, Clone)]
+struct AssessmentRecord {
+    assessment_id: String,
+    knowledge_base_version: String,
+    knowledge_base_digest: String,
+    level: &'static str,
+    decided_by: String,
+    rule_ids: String,
+    complete: bool,
+    missing_screens: usize,
+}
+
+/// Record an assessment: the level counter now, and the decision for the request's one
+/// line on the `audit` target (the medico-legal record), written when the response is ready.
 pub fn record_assessment(
     req: &actix_web::HttpRequest,
     response: &crate::api::dto::TriageResponse<'_>,
 ) {
-    let fired: Vec<&str> = response.red_flags.iter().map(|f| f.rule_id).collect();
-    let rule_ids = fired.join(",");
-    let span = Span::current();
-    span.record("triage_level", response.triage.level);
-    span.record("rule_ids", rule_ids.as_str());
     crate::metrics::record_assessment(req, response.triage.level);
-    let client = req
-        .extensions()
-        .get::<crate::security::Client>()
-        .map(|c| c.0.clone())
-        .unwrap_or_else(|| "anonymous".to_owned());
-    let request_id = req
-        .extensions()
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
-    tracing::info!(
-        target: "audit",
-        event = "assessment",
-        assessment_id = %response.assessment_id,
-        request_id = %request_id,
-        time = %humantime_now(),
-        client = %client,
-        knowledge_base_version = %response.knowledge_base.version,
-        knowledge_base_digest = %response.knowledge_base.digest,
-        level = %response.triage.level,
-        decided_by = %response.triage.decided_by.join(","),
-        rule_ids = %rule_ids,
-        complete = response.completeness.complete,
-        missing_screens = response.completeness.missing_screens.len(),
-        "assessment issued"
-    );
+    let rule_ids = response
+        .red_flags
+        .iter()
+        .map(|f| f.rule_id)
+        .collect::<Vec<_>>()
+        .join(",");
+    req.extensions_mut().insert(AssessmentRecord {
+        assessment_id: response.assessment_id.clone(),
+        knowledge_base_version: response.knowledge_base.version.to_string(),
+        knowledge_base_digest: response.knowledge_base.digest.to_string(),
+        level: response.triage.level,
+        decided_by: response.triage.decided_by.join(","),
+        rule_ids,
+        complete: response.completeness.complete,
+        missing_screens: response.completeness.missing_screens.len(),
+    });
 }
 
 /// RFC 3339 UTC timestamp with seconds precision, without a date-time dependency.

@@ -38,9 +38,17 @@ async fn answer_values_never_reach_the_logs_but_decisions_do() {
         .lines()
         .find(|l| l.contains("log-test-7f3a"))
         .expect("request logged");
-    assert!(line.contains("\"triage_level\":\"emergency\""), "{line}");
+    assert!(line.contains("\"target\":\"audit\""), "{line}");
+    assert!(line.contains("\"level\":\"emergency\""), "{line}");
+    assert!(line.contains("\"status\":200"), "{line}");
     assert!(line.contains("R01"), "{line}");
     assert!(line.contains("\"route\":\"/v1/triage\""), "{line}");
+    // One line per request: the audit event carries the completion.
+    assert_eq!(
+        logs.lines().filter(|l| l.contains("log-test-7f3a")).count(),
+        1,
+        "{logs}"
+    );
     for secret in [
         // A weight value unlikely to appear in a timestamp or latency.
         "123.456",
