@@ -16,6 +16,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use serde_json::{json, Map, Value};
 
 use spasm_triage::api::dto::Texts;
+use spasm_triage::api::request::{answers_of, parse_request};
 use spasm_triage::api::triage::triage_body;
 use spasm_triage::engine::{assess, parse_answers, Audience};
 use spasm_triage::knowledge::{self, KnowledgeBase, RuleSource, ValueKind};
@@ -107,11 +108,21 @@ fn benches(c: &mut Criterion) {
         );
     }
 
-    // The request body into serde_json's tree, as the handler does first.
+    // The request body into serde_json's tree: how the handler read bodies before
+    // `api::request` (kept for comparison with `read_request`).
     let mut group = c.benchmark_group("json_to_value");
     for (name, body) in &requests {
         group.bench_with_input(BenchmarkId::from_parameter(name), body, |b, body| {
             b.iter(|| serde_json::from_slice::<Value>(black_box(body)).unwrap())
+        });
+    }
+    group.finish();
+
+    // The handler's reading: the body straight into borrowed answers (`api::request`).
+    let mut group = c.benchmark_group("read_request");
+    for (name, body) in &requests {
+        group.bench_with_input(BenchmarkId::from_parameter(name), body, |b, body| {
+            b.iter(|| parse_request(black_box(body)).unwrap().answers.len())
         });
     }
     group.finish();
@@ -135,15 +146,14 @@ fn benches(c: &mut Criterion) {
     }
     group.finish();
 
-    // Bytes → serde_json → parse_answers → assess (the "parse + assess" target).
+    // Bytes → answers → assessment, as the handler does it (the "parse + assess" target).
     let mut group = c.benchmark_group("parse_and_assess");
     for (name, body) in &requests {
-        let audience = audience(body);
         group.bench_with_input(BenchmarkId::from_parameter(name), body, |b, body| {
             b.iter(|| {
-                let map = answers_map(black_box(body));
-                let answers = parse_answers(&kb, &map).unwrap();
-                assess(&kb, &answers, audience).level
+                let input = parse_request(black_box(body)).unwrap();
+                let answers = answers_of(&kb, &input).unwrap();
+                assess(&kb, &answers, input.audience).level
             })
         });
     }

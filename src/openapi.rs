@@ -82,8 +82,9 @@ fn add_security(doc: &mut OpenApiDoc) {
         API_KEY,
         SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
             "X-API-Key",
-            "An API key issued to the client. Required on every path except `/health` and \
-             `/ready` when the deployment enables keys (production does; local runs do not).",
+            "An API key issued to the client. Required on every path except `/health`, `/ready` \
+             and `/metrics` (`auth.open_paths`) when the deployment enables keys (production \
+             does; local runs do not).",
         ))),
     );
     components.add_security_scheme(

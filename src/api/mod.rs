@@ -3,6 +3,7 @@
 
 pub mod dto;
 pub mod error;
+pub mod json;
 pub mod meta;
 pub mod request;
 pub mod triage;

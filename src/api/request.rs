@@ -19,6 +19,7 @@ use serde_json::Value;
 
 use super::dto::AudienceDto;
 use super::error::{escape_pointer, ApiError, ErrorCode};
+use super::json::Checked;
 use super::triage::malformed;
 use crate::engine::{
     parse_answer_pairs, AnswerError, AnswerErrorKind, AnswerJson, Answers, Audience,
@@ -105,6 +106,7 @@ pub fn parse_request(body: &[u8]) -> Result<TriageInput<'_>, ApiError> {
         options,
         first_unknown_key,
         repeated_member,
+        repeated_in_options,
     } = top
     else {
         return Err(ApiError::field(
@@ -125,6 +127,14 @@ pub fn parse_request(body: &[u8]) -> Result<TriageInput<'_>, ApiError> {
             ErrorCode::InvalidRequestShape,
             format!("/{key}"),
             format!("`{key}` appears more than once; send it once"),
+        ));
+    }
+    if let Some(key) = repeated_in_options {
+        let detail = super::json::repeated(&key, "`options`").detail;
+        return Err(ApiError::field(
+            ErrorCode::InvalidOption,
+            "/options",
+            detail,
         ));
     }
     let audience = match options {
@@ -201,6 +211,8 @@ enum Top<'a> {
         first_unknown_key: Option<String>,
         /// `answers` or `options` when sent more than once.
         repeated_member: Option<&'static str>,
+        /// A key repeated inside (the last) `options`.
+        repeated_in_options: Option<String>,
     },
     NotAnObject,
 }
@@ -309,6 +321,7 @@ impl<'de> Deserialize<'de> for Top<'de> {
                 let mut options = None;
                 let mut first_unknown_key: Option<String> = None;
                 let mut repeated_member = None;
+                let mut repeated_in_options = None;
                 while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
                     match key.as_ref() {
                         "answers" => {
@@ -321,7 +334,9 @@ impl<'de> Deserialize<'de> for Top<'de> {
                             if options.is_some() {
                                 repeated_member.get_or_insert("options");
                             }
-                            options = Some(map.next_value::<Value>()?);
+                            let checked = map.next_value::<Checked>()?;
+                            repeated_in_options = checked.repeated_key;
+                            options = Some(checked.value);
                         }
                         other => {
                             map.next_value::<Skip>()?;
@@ -336,6 +351,7 @@ impl<'de> Deserialize<'de> for Top<'de> {
                     options,
                     first_unknown_key,
                     repeated_member,
+                    repeated_in_options,
                 })
             }
         }
@@ -491,6 +507,16 @@ mod tests {
                 .iter()
                 .filter(|e| e.message.contains("answered more than once"))
                 .all(|e| repeated(e.path.trim_start_matches("/answers/")));
+        }
+        if let Some(key) = error
+            .detail
+            .strip_prefix("the key `")
+            .and_then(|rest| rest.split('`').next())
+        {
+            return error
+                .detail
+                .ends_with("more than once in `options`; send it once")
+                && repeated(key);
         }
         ["answers", "options"].iter().any(|k| {
             error

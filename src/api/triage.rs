@@ -35,6 +35,14 @@ pub async fn triage(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    if !req.query_string().is_empty() {
+        // Answers belong in the body: a URL ends up in proxy and browser logs.
+        return Err(ApiError::field(
+            ErrorCode::InvalidRequestShape,
+            "",
+            "`/v1/triage` takes no query parameters; send answers and options in the body",
+        ));
+    }
     require_json(&req)?;
     let body = read_body(&req, payload, state.body_limit, state.body_timeout).await?;
     let response = triage_body(&state.kb, &state.texts, &body)?;

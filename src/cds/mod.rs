@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use utoipa::OpenApi;
 
 use crate::api::error::{ApiError, ErrorCode, Problem};
-use crate::api::triage::{malformed, read_body, require_json};
+use crate::api::triage::{read_body, require_json};
 use crate::api::AppState;
 use crate::engine::Audience;
 use crate::fhir::mapping::is_our_questionnaire;
@@ -494,7 +494,7 @@ async fn run_service(
     }
     require_json(req)?;
     let body = read_body(req, payload, state.body_limit, state.body_timeout).await?;
-    let body: Value = serde_json::from_slice(&body).map_err(|e| malformed(&e))?;
+    let body: Value = crate::api::json::parse_strict(&body)?;
     let call = parse_call(&body)?;
     let (qr, pointer) = select(call.prefetch, call.patient_id)?;
     let (response, _) = crate::fhir::assess_questionnaire_response(
@@ -690,7 +690,7 @@ async fn run_feedback(
     }
     require_json(req)?;
     let body = read_body(req, payload, state.body_limit, state.body_timeout).await?;
-    let body: Value = serde_json::from_slice(&body).map_err(|e| malformed(&e))?;
+    let body: Value = crate::api::json::parse_strict(&body)?;
     let entries = parse_feedback(&body)?;
     let request_id = request_id(req);
     let client = client(req);

@@ -234,6 +234,65 @@ struct Entry<'a> {
     answers: Vec<(&'a Map<String, Value>, Vec<Seg>)>,
 }
 
+/// Members of an item the service reads, plus those FHIR allows on any element.
+const ITEM_ELEMENTS: [&str; 7] = [
+    "linkId",
+    "definition",
+    "text",
+    "answer",
+    "item",
+    "id",
+    "extension",
+];
+/// Members of an answer besides its `value[x]`.
+const ANSWER_ELEMENTS: [&str; 3] = ["item", "id", "extension"];
+
+/// Refuse a member of an item or answer that is not one of `allowed` (or a `value[x]` when
+/// `value_x`). A misspelt `answer` or `item` would otherwise drop answers without a word,
+/// and a `modifierExtension` changes the meaning of its element in a way this service does not
+/// know, so neither can be assessed safely.
+fn only_known(
+    obj: &Map<String, Value>,
+    allowed: &[&str],
+    value_x: bool,
+    at: &[Seg],
+    what: &str,
+) -> Result<(), QrError> {
+    for key in obj.keys() {
+        if allowed.contains(&key.as_str()) || (value_x && key.starts_with("value")) {
+            continue;
+        }
+        let message = if key == "modifierExtension" {
+            format!("a `modifierExtension` on {what} is not understood by this service, so the response cannot be assessed")
+        } else {
+            let shown: String = key.chars().take(64).collect();
+            let near = allowed.iter().find(|a| {
+                key.eq_ignore_ascii_case(a) || key.trim_end_matches('s').eq_ignore_ascii_case(a)
+            });
+            let hint = near
+                .map(|a| format!("; did you mean `{a}`?"))
+                .unwrap_or_default();
+            let list = allowed
+                .iter()
+                .map(|a| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let value_x = if value_x { "`value[x]`, " } else { "" };
+            format!("`{shown}` is not an element of {what}{hint} (allowed: {value_x}{list})")
+        };
+        return Err(QrError::shape(at.to_vec(), message));
+    }
+    optional_string(obj, "id", at)?;
+    optional_string(obj, "definition", at)?;
+    if obj.get("extension").is_some_and(|e| !e.is_array()) {
+        return Err(QrError::shape(
+            with(at, &[Seg::Key("extension")]),
+            "`extension` must be an array",
+        ));
+    }
+    Ok(())
+}
+
 fn walk<'a>(items: &'a Value, loc: &[Seg], out: &mut Vec<Entry<'a>>) -> Result<(), QrError> {
     let Value::Array(list) = items else {
         return Err(QrError::shape(loc.to_vec(), "`item` must be an array"));
@@ -252,6 +311,13 @@ fn walk<'a>(items: &'a Value, loc: &[Seg], out: &mut Vec<Entry<'a>>) -> Result<(
                 ))
             }
         };
+        only_known(
+            obj,
+            &ITEM_ELEMENTS,
+            false,
+            &here,
+            "a QuestionnaireResponse item",
+        )?;
         optional_string(obj, "text", &here)?;
         let mut answers = Vec::new();
         let mut nested = Vec::new();
@@ -267,6 +333,7 @@ fn walk<'a>(items: &'a Value, loc: &[Seg], out: &mut Vec<Entry<'a>>) -> Result<(
                 let Value::Object(answer) = answer else {
                     return Err(QrError::shape(at, "each answer must be an object"));
                 };
+                only_known(answer, &ANSWER_ELEMENTS, true, &at, "an answer")?;
                 if let Some(items) = answer.get("item") {
                     nested.push((items, with(&at, &[Seg::Key("item")])));
                 }
@@ -410,6 +477,13 @@ pub fn map_response(kb: &KnowledgeBase, qr: &Value) -> Result<Mapped, QrError> {
             vec![Seg::Key("status")],
             "`status` is required: one of \"in-progress\", \"completed\", \"amended\", \"stopped\"",
         )),
+    }
+    if obj.contains_key("modifierExtension") {
+        return Err(QrError::shape(
+            vec![Seg::Key("modifierExtension")],
+            "a `modifierExtension` on the QuestionnaireResponse is not understood by this \
+             service, so the response cannot be assessed",
+        ));
     }
     optional_string(obj, "id", &[])?;
     optional_string(obj, "authored", &[])?;

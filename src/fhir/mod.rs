@@ -21,7 +21,7 @@ use utoipa::OpenApi;
 
 use crate::api::dto::{Texts, TriageResponse};
 use crate::api::error::{ApiError, ErrorCode};
-use crate::api::triage::{malformed, read_body};
+use crate::api::triage::read_body;
 use crate::api::AppState;
 use crate::engine::{self, Audience};
 use crate::knowledge::KnowledgeBase;
@@ -349,7 +349,7 @@ async fn run_triage(
     let audience = audience(req.query_string())?;
     require_fhir_json(req)?;
     let body = read_body(req, payload, state.body_limit, state.body_timeout).await?;
-    let qr: Value = serde_json::from_slice(&body).map_err(|e| malformed(&e))?;
+    let qr: Value = crate::api::json::parse_strict(&body)?;
     let (response, mapped) = assess_questionnaire_response(
         &state.kb,
         &state.texts,

@@ -313,11 +313,19 @@ fhir_schema!(
     none,
     object(
         "An item of the response: a group (nested `item`) or an answered question \
-         (`linkId` = vocabulary code). An item without answers is unknown."
+         (`linkId` = vocabulary code). An item without answers is unknown. Any other member \
+         (a misspelt `answers` or `items`, a `modifierExtension`) is refused rather than \
+         ignored, since ignoring it could drop answers."
     )
     .property(
         "linkId",
         string("Group id or vocabulary code.").min_length(Some(1))
+    )
+    .property("definition", string("Ignored."))
+    .property("id", string("Ignored."))
+    .property(
+        "extension",
+        array(object("An extension (ignored)."), "Ignored.")
     )
     .property("text", string("Ignored."))
     .property(
@@ -327,7 +335,17 @@ fhir_schema!(
                 "One answer: exactly one `value[x]`, the type the Questionnaire item asks for: \
                  `valueCoding` (choice items; `code` from the answer options, `system` if given \
                  the item's answer system), `valueInteger` (integer items) or `valueDecimal` \
-                 (decimal items). Repeating (set) items take several answers."
+                 (decimal items). Repeating (set) items take several answers. Besides \
+                 `value[x]`, only `item`, `id` and `extension` are allowed."
+            )
+            .property_names(Some(
+                string("`value[x]`, `item`, `id` or `extension`.")
+                    .pattern(Some("^(value[\\s\\S]*|item|id|extension)$"))
+            ))
+            .property("id", string("Ignored."))
+            .property(
+                "extension",
+                array(object("An extension (ignored)."), "Ignored.")
             )
             .property(
                 "valueCoding",
@@ -351,6 +369,9 @@ fhir_schema!(
         array(reference("QuestionnaireResponseItem"), "Nested items.")
     )
     .required("linkId")
+    .additional_properties(Some(
+        utoipa::openapi::schema::AdditionalProperties::FreeForm(false)
+    ))
     .into()
 );
 
@@ -361,7 +382,8 @@ fhir_schema!(
     object(
         "FHIR R4 QuestionnaireResponse for the `back-pain-triage` Questionnaire. Groups may be \
          nested in any way; each answered `linkId` is an answer code, answered once. \
-         `age_years` and `sex` are required. Elements not listed here are ignored."
+         `age_years` and `sex` are required. Other elements of the resource are ignored, \
+         except `modifierExtension`, which is refused (its meaning is unknown here)."
     )
     .property(
         "resourceType",

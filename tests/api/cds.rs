@@ -389,6 +389,44 @@ async fn bad_calls_get_problems() {
 }
 
 #[tokio::test]
+async fn a_key_repeated_anywhere_in_a_call_is_refused() {
+    let app = spawn_app().await;
+    let form = form(&app).await;
+    let good = call(Some(json!({"questionnaireResponse":
+        qr_for(&form, &json!({"age_years": 40, "sex": "male", "saddle_numbness": "present"}), "2026-01-15T09:00:00Z")})));
+    let text = serde_json::to_string(&good).unwrap();
+    let r = post(&app, SERVICE, &good).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let repeated = text.replacen(
+        r#"{"code":"present""#,
+        r#"{"code":"absent","code":"present""#,
+        1,
+    );
+    assert_ne!(repeated, text);
+    let r = app
+        .post_raw(SERVICE, Some("application/json"), repeated.into_bytes())
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.body["code"], "invalid_request_shape");
+    assert!(r.body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("`code` appears more than once"));
+    let feedback = format!(
+        r#"{{"feedback": [{{"card": "{}", "outcome": "accepted", "outcome": "overridden", "outcomeTimestamp": "2026-01-15T09:40:00Z"}}]}}"#,
+        uuid::Uuid::new_v4()
+    );
+    let r = app
+        .post_raw(
+            &format!("{SERVICE}/feedback"),
+            Some("application/json"),
+            feedback.into_bytes(),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+}
+
+#[tokio::test]
 async fn the_bearer_jwt_is_not_an_api_key() {
     const KEY: &str = "cds-test-key-91a2";
     let mut settings = test_settings();

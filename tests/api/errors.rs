@@ -182,6 +182,12 @@ async fn bad_inputs_get_their_documented_problem() {
             "invalid_request_shape",
         ),
         case(
+            "an option sent twice",
+            r#"{"answers": {"age_years": 30, "sex": "male"}, "options": {"audience": "clinician", "audience": "patient"}}"#,
+            422,
+            "invalid_option",
+        ),
+        case(
             "a safety screen answered twice (never last-wins)",
             r#"{"answers": {"age_years": 30, "sex": "male", "saddle_numbness": "present", "saddle_numbness": "absent"}}"#,
             422,
@@ -344,6 +350,19 @@ async fn transport_errors_json_is_pinned() {
         r.body,
         json!({"type": "urn:spasm-triage:problem:malformed_json", "title": "The request body is not valid JSON", "status": 400,
                "detail": "the JSON ends too early at line 1, column 12", "code": "malformed_json"})
+    );
+    let r = app
+        .post_raw(
+            "/v1/triage?saddle_numbness=present",
+            Some("application/json"),
+            br#"{"answers": {"age_years": 30, "sex": "male"}}"#.to_vec(),
+        )
+        .await;
+    assert_eq!(
+        r.body,
+        json!({"type": "urn:spasm-triage:problem:invalid_request_shape", "title": "The request does not have the expected shape", "status": 422,
+               "detail": "`/v1/triage` takes no query parameters; send answers and options in the body", "code": "invalid_request_shape",
+               "errors": [{"path": "", "code": "invalid_request_shape", "message": "`/v1/triage` takes no query parameters; send answers and options in the body"}]})
     );
     let r = app
         .post_raw("/v1/triage", Some("text/plain"), b"{}".to_vec())

@@ -891,3 +891,128 @@ async fn nested_groups_and_answer_items_are_walked() {
         json_api.body["triage"]["level"]
     );
 }
+
+#[tokio::test]
+async fn misspelt_elements_modifier_extensions_and_repeated_keys_are_refused_not_ignored() {
+    let app = spawn_app().await;
+    let form = form(&app).await;
+    let fhir = "application/fhir+json";
+    // A red flag answered present, so that any silent drop would show as a lower level.
+    let answers = json!({"age_years": 40, "sex": "male", "saddle_numbness": "present"});
+    let qr = form.response(answers.as_object().unwrap());
+    let (group, index) = qr["item"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .find_map(|(g, group)| {
+            group["item"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .position(|i| i["linkId"] == "saddle_numbness")
+                .map(|i| (g, i))
+        })
+        .unwrap();
+    let item = format!("/item/{group}/item/{index}");
+    let accepted = post_fhir(&app, TRIAGE, &qr).await;
+    assert_eq!(accepted.status, 200, "{}", accepted.text);
+
+    let renamed = |from: &str, to: &str| {
+        let mut qr = qr.clone();
+        let obj = qr.pointer_mut(from).unwrap().as_object_mut().unwrap();
+        let (key, value) = to.split_once('=').unwrap();
+        let value: Value = serde_json::from_str(value).unwrap();
+        obj.insert(key.to_owned(), value);
+        qr
+    };
+    let answers_misspelt = {
+        let mut qr = qr.clone();
+        let obj = qr.pointer_mut(&item).unwrap().as_object_mut().unwrap();
+        let answer = obj.remove("answer").unwrap();
+        obj.insert("answers".to_owned(), answer);
+        qr
+    };
+    let items_misspelt = {
+        let mut qr = qr.clone();
+        let group = format!("/item/{group}");
+        let obj = qr.pointer_mut(&group).unwrap().as_object_mut().unwrap();
+        let items = obj.remove("item").unwrap();
+        obj.insert("items".to_owned(), items);
+        qr
+    };
+    let cases = [
+        (
+            "`answers` for `answer`",
+            answers_misspelt,
+            "did you mean `answer`?",
+        ),
+        ("`items` for `item`", items_misspelt, "did you mean `item`?"),
+        (
+            "modifierExtension on an item",
+            renamed(
+                &item,
+                r#"modifierExtension=[{"url": "urn:x", "valueBoolean": true}]"#,
+            ),
+            "modifierExtension",
+        ),
+        (
+            "modifierExtension on an answer",
+            renamed(&format!("{item}/answer/0"), r#"modifierExtension=[]"#),
+            "modifierExtension",
+        ),
+        (
+            "modifierExtension on the resource",
+            renamed("", r#"modifierExtension=[]"#),
+            "modifierExtension",
+        ),
+        (
+            "an unknown member of an answer",
+            renamed(&format!("{item}/answer/0"), r#"negated=true"#),
+            "`negated` is not an element of an answer",
+        ),
+    ];
+    for (what, qr, message) in cases {
+        let r = post_fhir(&app, TRIAGE, &qr).await;
+        assert_eq!(r.status, 422, "{what}: {}", r.text);
+        assert_eq!(
+            r.body["issue"][0]["details"]["coding"][0]["code"], "invalid_request_shape",
+            "{what}"
+        );
+        let text = r.body["issue"][0]["details"]["text"].as_str().unwrap();
+        assert!(text.contains(message), "{what}: {text}");
+    }
+    // Allowed FHIR members are accepted: id, extension, definition on items; id on answers.
+    let with_allowed = renamed(&item, r#"definition="urn:x#saddle""#);
+    let with_allowed = {
+        let mut qr = with_allowed;
+        qr.pointer_mut(&item).unwrap()["extension"] = json!([{"url": "urn:x"}]);
+        qr.pointer_mut(&format!("{item}/answer/0")).unwrap()["id"] = json!("a1");
+        qr
+    };
+    let r = post_fhir(&app, TRIAGE, &with_allowed).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    // A key repeated anywhere in the body: never last-wins.
+    let text = serde_json::to_string(&qr).unwrap();
+    let repeated_answer = text.replacen(
+        r#""answer":[{"valueCoding":{"code":"present""#,
+        r#""answer":[],"answer":[{"valueCoding":{"code":"present""#,
+        1,
+    );
+    assert_ne!(repeated_answer, text, "the fixture has the saddle answer");
+    let repeated_code = text.replacen(
+        r#"{"code":"present""#,
+        r#"{"code":"absent","code":"present""#,
+        1,
+    );
+    for (what, body) in [("answer", repeated_answer), ("code", repeated_code)] {
+        let r = app.post_raw(TRIAGE, Some(fhir), body.into_bytes()).await;
+        assert_eq!(r.status, 422, "{what}: {}", r.text);
+        let text = r.body["issue"][0]["details"]["text"].as_str().unwrap();
+        assert!(
+            text.contains(&format!("`{what}` appears more than once")),
+            "{text}"
+        );
+    }
+}

@@ -69,6 +69,16 @@ async fn without_a_valid_key_the_api_answers_401() {
         .await
         .unwrap();
     assert_eq!(header.status(), 200);
+    // The scheme name is case-insensitive.
+    let lowercase = app
+        .client
+        .post(&url)
+        .header("authorization", format!("bearer {KEY}"))
+        .json(&triage_body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lowercase.status(), 200);
     // Probes stay open.
     assert_eq!(
         app.client
