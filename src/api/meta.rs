@@ -127,7 +127,7 @@ pub struct KnowledgeBaseResponse<'a> {
     pub version: &'a str,
     pub digest: &'a str,
     pub title: &'a str,
-    /// Red-flag rules, then floors.
+    /// Red-flag rules, then floors, then cause floors (`CAUSE-<cause>`).
     pub rules: Vec<RuleSummary<'a>>,
     pub causes: Vec<CauseSummary<'a>>,
     pub advice: Vec<BlockSummary<'a>>,
@@ -188,6 +188,34 @@ pub fn knowledge_base_response(kb: &KnowledgeBase) -> KnowledgeBaseResponse<'_> 
         remote_ok: f.remote_ok,
         sources: ids(&f.sources),
         review: f.review.as_str(),
+    }));
+    // Cause floors set levels too (they appear in `decided_by` as `CAUSE-<cause>`).
+    rules.extend(kb.causes.iter().filter_map(|c| {
+        let f = c.floor.as_ref()?;
+        let gate = c
+            .gate
+            .as_ref()
+            .map(|g| format!("{}, and ", describe(kb, g)))
+            .unwrap_or_default();
+        let extra = f
+            .when
+            .as_ref()
+            .map(|w| format!(", and {}", describe(kb, w)))
+            .unwrap_or_default();
+        Some(RuleSummary {
+            id: &f.id,
+            title: &c.label,
+            level: f.level.as_str(),
+            timeframe: timeframe(f.level, f.timeframe),
+            condition: format!(
+                "{gate}the findings supporting `{}` weigh 5 or more{extra}",
+                c.id
+            ),
+            screens_for: &[],
+            remote_ok: f.remote_ok,
+            sources: ids(&c.sources),
+            review: c.review.as_str(),
+        })
     }));
     KnowledgeBaseResponse {
         version: &kb.version,

@@ -61,6 +61,35 @@ async fn knowledge_base_lists_rules_with_sources_and_review_status() {
     assert!(!r01["sources"].as_array().unwrap().is_empty());
     assert!(["draft", "reference", "approved"].contains(&r01["review"].as_str().unwrap()));
     assert!(rules.iter().any(|x| x["id"] == "MOD-travel"));
+    // Every id that can appear in `decided_by` is listed, cause floors included.
+    let kb = crate::helpers::embedded_kb();
+    for id in kb
+        .rules
+        .iter()
+        .map(|r| r.id.clone())
+        .chain(kb.floors.iter().map(|f| f.id.clone()))
+        .chain(
+            kb.causes
+                .iter()
+                .filter_map(|c| c.floor.as_ref())
+                .map(|f| f.id.clone()),
+        )
+    {
+        let listed = rules.iter().find(|x| x["id"] == id.as_str());
+        assert!(listed.is_some(), "{id} is not listed");
+    }
+    let gi = rules
+        .iter()
+        .find(|x| x["id"] == "CAUSE-referred_visceral_gi")
+        .unwrap();
+    assert_eq!(
+        (gi["level"].as_str(), gi["timeframe"].as_str()),
+        (Some("consultation"), Some("within_1_week"))
+    );
+    assert!(gi["condition"]
+        .as_str()
+        .unwrap()
+        .contains("epigastric_pain"));
     assert!(r.body["digest"].as_str().unwrap().starts_with("sha256:"));
     assert!(!r.body["sources"].as_array().unwrap().is_empty());
 }
