@@ -259,7 +259,9 @@ fn only_known(
     what: &str,
 ) -> Result<(), QrError> {
     for key in obj.keys() {
-        if allowed.contains(&key.as_str()) || (value_x && key.starts_with("value")) {
+        // FHIR JSON puts a primitive's id and extensions in `_<name>` (e.g. `_text`).
+        let name = key.strip_prefix('_').unwrap_or(key);
+        if allowed.contains(&name) || (value_x && name.starts_with("value")) {
             continue;
         }
         let message = if key == "modifierExtension" {

@@ -339,8 +339,8 @@ fhir_schema!(
                  `value[x]`, only `item`, `id` and `extension` are allowed."
             )
             .property_names(Some(
-                string("`value[x]`, `item`, `id` or `extension`.")
-                    .pattern(Some("^(value[\\s\\S]*|item|id|extension)$"))
+                string("`value[x]`, `item`, `id` or `extension`, or `_<element>`.")
+                    .pattern(Some("^_?(value[\\s\\S]*|item|id|extension)$"))
             ))
             .property("id", string("Ignored."))
             .property(
@@ -369,8 +369,11 @@ fhir_schema!(
         array(reference("QuestionnaireResponseItem"), "Nested items.")
     )
     .required("linkId")
-    .additional_properties(Some(
-        utoipa::openapi::schema::AdditionalProperties::FreeForm(false)
+    .property_names(Some(
+        string("An element of an item, or `_<element>` (a primitive's id and extensions).")
+            .pattern(Some(
+                "^_?(linkId|definition|text|answer|item|id|extension)$"
+            ))
     ))
     .into()
 );

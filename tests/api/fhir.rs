@@ -987,6 +987,8 @@ async fn misspelt_elements_modifier_extensions_and_repeated_keys_are_refused_not
     let with_allowed = {
         let mut qr = with_allowed;
         qr.pointer_mut(&item).unwrap()["extension"] = json!([{"url": "urn:x"}]);
+        // A primitive's extensions, as FHIR JSON carries them.
+        qr.pointer_mut(&item).unwrap()["_linkId"] = json!({"extension": [{"url": "urn:x"}]});
         qr.pointer_mut(&format!("{item}/answer/0")).unwrap()["id"] = json!("a1");
         qr
     };
