@@ -211,7 +211,8 @@ pub async fn discovery() -> HttpResponse {
 ///
 /// CDS Hooks 2.0 service call for the `patient-view` hook. The prefetch `questionnaireResponse`
 /// is a QuestionnaireResponse for `urn:spasm-triage:Questionnaire/back-pain-triage`, or a
-/// searchset Bundle of them (the newest `authored` is used; responses entered in error, for
+/// searchset Bundle of them (the newest `authored` is used, and when `authored` cannot decide,
+/// missing or tied, the most urgent of the undecided responses; responses entered in error, for
 /// another Questionnaire or about another patient than `context.patientId` are skipped). It is
 /// mapped exactly like `POST /fhir/QuestionnaireResponse/$triage` and assessed for a clinician.
 /// The answer is one card: `critical` for emergency levels, `warning` for `consultation_24`,
@@ -368,6 +369,10 @@ fn about_patient(qr: &Map<String, Value>, patient_id: &str) -> bool {
     {
         None => true,
         Some(reference) => {
+            // A versioned reference (`Patient/p1/_history/3`) names the same patient.
+            let reference = reference
+                .split_once("/_history/")
+                .map_or(reference, |(unversioned, _)| unversioned);
             let wanted = format!("Patient/{patient_id}");
             reference == wanted || reference.ends_with(&format!("/{wanted}"))
         }
@@ -416,8 +421,11 @@ pub fn instant(s: &str) -> Option<i64> {
     Some(days * 86_400 + hour * 3600 + minute * 60 + second - offset)
 }
 
-/// The QuestionnaireResponse to assess and its JSON pointer in the request.
-fn select<'a>(prefetch: &'a Value, patient_id: &str) -> Result<(&'a Value, String), ApiError> {
+/// The QuestionnaireResponses to assess, each with its JSON pointer in the request: the newest
+/// usable one by `authored`. When that order cannot decide (a usable response without a
+/// readable `authored`, or two with the same newest time) every undecided candidate is
+/// returned, and the caller reports the most urgent: skipping one could hide a red flag.
+fn select<'a>(prefetch: &'a Value, patient_id: &str) -> Result<Vec<(&'a Value, String)>, ApiError> {
     let base = format!("/prefetch/{PREFETCH_KEY}");
     let none_usable = || {
         prefetch_missing(&format!(
@@ -426,7 +434,7 @@ fn select<'a>(prefetch: &'a Value, patient_id: &str) -> Result<(&'a Value, Strin
     };
     match prefetch.get("resourceType").and_then(Value::as_str) {
         Some("QuestionnaireResponse") => match prefetch {
-            Value::Object(qr) if usable(qr, patient_id) => Ok((prefetch, base)),
+            Value::Object(qr) if usable(qr, patient_id) => Ok(vec![(prefetch, base)]),
             _ => Err(none_usable()),
         },
         Some("Bundle") => {
@@ -440,7 +448,7 @@ fn select<'a>(prefetch: &'a Value, patient_id: &str) -> Result<(&'a Value, Strin
                     return Err(shape(&format!("{base}/entry"), "`entry` must be an array"));
                 }
             };
-            let mut best: Option<(usize, &Value, Option<i64>)> = None;
+            let mut usable_responses: Vec<(&Value, String, Option<i64>)> = Vec::new();
             for (i, entry) in entries.iter().enumerate() {
                 let at = format!("{base}/entry/{i}");
                 let Value::Object(entry) = entry else {
@@ -465,16 +473,19 @@ fn select<'a>(prefetch: &'a Value, patient_id: &str) -> Result<(&'a Value, Strin
                     continue;
                 }
                 let authored = qr.get("authored").and_then(Value::as_str).and_then(instant);
-                let newer = match &best {
-                    None => true,
-                    Some((_, _, best_time)) => authored > *best_time,
-                };
-                if newer {
-                    best = Some((i, resource, authored));
-                }
+                usable_responses.push((resource, format!("{at}/resource"), authored));
             }
-            best.map(|(i, resource, _)| (resource, format!("{base}/entry/{i}/resource")))
-                .ok_or_else(none_usable)
+            let newest = usable_responses.iter().filter_map(|(_, _, t)| *t).max();
+            let candidates: Vec<(&Value, String)> = usable_responses
+                .into_iter()
+                .filter(|(_, _, t)| t.is_none() || *t == newest)
+                .map(|(resource, pointer, _)| (resource, pointer))
+                .collect();
+            if candidates.is_empty() {
+                Err(none_usable())
+            } else {
+                Ok(candidates)
+            }
         }
         _ => Err(shape(
             &format!("{base}/resourceType"),
@@ -496,15 +507,32 @@ async fn run_service(
     let body = read_body(req, payload, state.body_limit, state.body_timeout).await?;
     let body: Value = crate::api::json::parse_strict(&body)?;
     let call = parse_call(&body)?;
-    let (qr, pointer) = select(call.prefetch, call.patient_id)?;
-    let (response, _) = crate::fhir::assess_questionnaire_response(
-        &state.kb,
-        &state.texts,
-        qr,
-        Audience::Clinician,
-        uuid::Uuid::new_v4().to_string(),
-    )
-    .map_err(|e| e.into_pointer(&pointer))?;
+    let assessment_id = uuid::Uuid::new_v4().to_string();
+    let mut response = None;
+    for (qr, pointer) in select(call.prefetch, call.patient_id)? {
+        let (candidate, _) = crate::fhir::assess_questionnaire_response(
+            &state.kb,
+            &state.texts,
+            qr,
+            Audience::Clinician,
+            assessment_id.clone(),
+        )
+        .map_err(|e| e.into_pointer(&pointer))?;
+        // The most urgent of the undecided candidates; the first on a tie.
+        if response
+            .as_ref()
+            .is_none_or(|r: &crate::api::dto::TriageResponse<'_>| {
+                candidate.triage.rank > r.triage.rank
+            })
+        {
+            response = Some(candidate);
+        }
+    }
+    let Some(response) = response else {
+        return Err(prefetch_missing(
+            "the prefetch holds no usable QuestionnaireResponse",
+        ));
+    };
     crate::telemetry::record_assessment(req, &response);
     let card = card::card(&response, uuid::Uuid::new_v4().to_string());
     tracing::info!(
@@ -777,9 +805,33 @@ mod tests {
             {"resource": qr("2026-01-02T10:00:00Z", "completed", "p1")},
             {"resource": qr("2026-01-04T10:00:00Z", "completed", "p2")},
         ]});
-        let (_, pointer) = select(&bundle, "p1").unwrap_or((&Value::Null, String::new()));
-        assert_eq!(pointer, "/prefetch/questionnaireResponse/entry/2/resource");
+        let pointers = |bundle: &Value, patient: &str| -> Vec<String> {
+            select(bundle, patient)
+                .map(|c| c.into_iter().map(|(_, p)| p).collect())
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            pointers(&bundle, "p1"),
+            ["/prefetch/questionnaireResponse/entry/2/resource"]
+        );
         let err = select(&bundle, "p9").err().map(|e| e.code);
         assert_eq!(err, Some(ErrorCode::PrefetchMissing));
+        // A versioned subject reference names the same patient.
+        let versioned = serde_json::json!({"resourceType": "Bundle", "entry": [
+            {"resource": qr("2026-01-01T10:00:00Z", "completed", "p1/_history/3")}]});
+        assert_eq!(pointers(&versioned, "p1").len(), 1);
+        // When `authored` cannot order them, every undecided response is a candidate.
+        let mut undated = qr("", "completed", "p1");
+        undated.as_object_mut().map(|o| o.remove("authored"));
+        let ambiguous = serde_json::json!({"resourceType": "Bundle", "entry": [
+            {"resource": qr("2026-01-01T10:00:00Z", "completed", "p1")},
+            {"resource": qr("2026-01-02T10:00:00Z", "completed", "p1")},
+            {"resource": undated},
+            {"resource": qr("2026-01-02T10:00:00Z", "completed", "p1")},
+        ]});
+        assert_eq!(
+            pointers(&ambiguous, "p1"),
+            [1, 2, 3].map(|i| format!("/prefetch/questionnaireResponse/entry/{i}/resource"))
+        );
     }
 }

@@ -286,10 +286,13 @@ fn only_known(
     }
     optional_string(obj, "id", at)?;
     optional_string(obj, "definition", at)?;
-    if obj.get("extension").is_some_and(|e| !e.is_array()) {
+    if obj.get("extension").is_some_and(|e| {
+        !e.as_array()
+            .is_some_and(|list| list.iter().all(Value::is_object))
+    }) {
         return Err(QrError::shape(
             with(at, &[Seg::Key("extension")]),
-            "`extension` must be an array",
+            "`extension` must be an array of Extensions (objects)",
         ));
     }
     Ok(())

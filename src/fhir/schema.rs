@@ -688,7 +688,8 @@ pub fn prefetch_questionnaire_response() -> Schema {
         .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Null)))
         .description(Some(
             "A QuestionnaireResponse for `urn:spasm-triage:Questionnaire/back-pain-triage`, or a \
-             searchset Bundle of them (the newest `authored` is used); `null` when the EHR found \
+             searchset Bundle of them (the newest `authored` is used; when `authored` cannot \
+             decide, missing or tied, the most urgent of those responses); `null` when the EHR found \
              none (412 `prefetch_missing`).",
         ))
         .into()

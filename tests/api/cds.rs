@@ -194,6 +194,30 @@ async fn a_searchset_bundle_gives_the_newest_usable_response() {
         .as_str()
         .unwrap()
         .contains("`self_care`"));
+
+    // A usable response without `authored` cannot be ordered: the most urgent candidate is
+    // carded, so a red flag in it is never skipped.
+    let dated_self_care = qr_for(&form, &screened(json!({})), "2026-01-15T09:00:00Z");
+    let mut undated_emergency = qr_for(
+        &form,
+        &screened(json!({"saddle_numbness": "present"})),
+        "2026-01-01T00:00:00Z",
+    );
+    undated_emergency
+        .as_object_mut()
+        .unwrap()
+        .remove("authored");
+    let bundle = json!({"resourceType": "Bundle", "type": "searchset", "entry": [
+        {"resource": dated_self_care}, {"resource": undated_emergency}
+    ]});
+    let r = post(
+        &app,
+        SERVICE,
+        &call(Some(json!({"questionnaireResponse": bundle}))),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["cards"][0]["indicator"], "critical", "{}", r.text);
 }
 
 #[tokio::test]
