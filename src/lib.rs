@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod cds;
+pub mod clock;
 pub mod configuration;
 pub mod engine;
 pub mod fhir;

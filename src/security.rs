@@ -169,7 +169,7 @@ impl Security {
 
 fn refuse<B>(req: ServiceRequest, error: ApiError) -> ServiceResponse<EitherBody<B>> {
     // FHIR clients read every error under /fhir/ as an OperationOutcome.
-    let response = if req.path().starts_with("/fhir/") {
+    let response = if crate::fhir::serves(req.path()) {
         crate::fhir::outcome::operation_outcome_response(&error)
     } else {
         error.error_response()

@@ -121,7 +121,7 @@ pub async fn request_span(
                     event = "assessment",
                     assessment_id = %a.assessment_id,
                     request_id = %request_id,
-                    time = %humantime_now(),
+                    time = %crate::clock::utc_now(),
                     client = %client,
                     knowledge_base_version = %a.knowledge_base_version,
                     knowledge_base_digest = %a.knowledge_base_digest,
@@ -183,30 +183,4 @@ pub fn record_assessment(
         complete: response.completeness.complete,
         missing_screens: response.completeness.missing_screens.len(),
     });
-}
-
-/// RFC 3339 UTC timestamp with seconds precision, without a date-time dependency.
-fn humantime_now() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    // Civil-from-days (Howard Hinnant's algorithm), valid for the Unix era.
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
 }

@@ -24,18 +24,18 @@ pub fn parse_strict(body: &[u8]) -> Result<Value, ApiError> {
     let checked: Checked = serde_json::from_slice(body).map_err(|e| malformed(&e))?;
     match checked.repeated_key {
         None => Ok(checked.value),
-        Some(key) => Err(repeated(&key, "one object")),
+        Some(key) => Err(ApiError::new(
+            ErrorCode::InvalidRequestShape,
+            repeated_key_message(&key, "one object"),
+        )),
     }
 }
 
-/// The refusal of a key sent twice in `place`.
-pub fn repeated(key: &str, place: &str) -> ApiError {
+/// Why a key sent twice in `place` is refused.
+pub fn repeated_key_message(key: &str, place: &str) -> String {
     // Keys are element names and codes, not values; still, never echo an unbounded one.
     let shown: String = key.chars().take(64).collect();
-    ApiError::new(
-        ErrorCode::InvalidRequestShape,
-        format!("the key `{shown}` appears more than once in {place}; send it once"),
-    )
+    format!("the key `{shown}` appears more than once in {place}; send it once")
 }
 
 impl<'de> Deserialize<'de> for Checked {

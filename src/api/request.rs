@@ -130,11 +130,10 @@ pub fn parse_request(body: &[u8]) -> Result<TriageInput<'_>, ApiError> {
         ));
     }
     if let Some(key) = repeated_in_options {
-        let detail = super::json::repeated(&key, "`options`").detail;
         return Err(ApiError::field(
             ErrorCode::InvalidOption,
             "/options",
-            detail,
+            super::json::repeated_key_message(&key, "`options`"),
         ));
     }
     let audience = match options {

@@ -44,10 +44,19 @@ pub const TRIAGE_PATH: &str = "/fhir/QuestionnaireResponse/$triage";
 )]
 pub struct FhirApiDoc;
 
+/// Where the FHIR API lives; every error below it is an OperationOutcome.
+pub const SCOPE: &str = "/fhir";
+
+/// Whether `path` is under the FHIR API.
+pub fn serves(path: &str) -> bool {
+    path.strip_prefix(SCOPE)
+        .is_some_and(|rest| rest.starts_with('/'))
+}
+
 /// Register the FHIR handlers: one scope whose unknown paths and methods are OperationOutcomes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::scope("/fhir")
+        web::scope(SCOPE)
             .service(
                 web::resource("/Questionnaire/back-pain-triage")
                     .route(web::get().to(get_questionnaire))
@@ -128,36 +137,6 @@ pub fn fhir_response(status: StatusCode, resource: &Value, no_store: bool) -> Ht
             "an internal error occurred; quote the X-Request-Id header",
         )),
     }
-}
-
-/// Now as a FHIR `dateTime` in UTC, seconds precision.
-pub fn now_datetime() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    datetime(secs)
-}
-
-/// Seconds since the Unix epoch as `YYYY-MM-DDThh:mm:ssZ` (civil-from-days, H. Hinnant).
-pub fn datetime(secs: u64) -> String {
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
 }
 
 /// `Content-Type` must be `application/fhir+json` or `application/json`.
@@ -364,20 +343,14 @@ async fn run_triage(
         .get::<crate::telemetry::RequestId>()
         .map(|r| r.0.clone())
         .unwrap_or_default();
-    let resource = guidance::guidance_response(&response, &mapped, &request_id, &now_datetime());
+    let resource =
+        guidance::guidance_response(&response, &mapped, &request_id, &crate::clock::utc_now());
     Ok(fhir_response(StatusCode::OK, &resource, true))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn datetimes_are_rfc3339_utc() {
-        assert_eq!(datetime(0), "1970-01-01T00:00:00Z");
-        assert_eq!(datetime(1_767_225_600), "2026-01-01T00:00:00Z");
-        assert_eq!(datetime(951_782_400 + 3661), "2000-02-29T01:01:01Z");
-    }
 
     #[test]
     fn ordered_puts_resource_type_first() {
