@@ -22,6 +22,7 @@ level = "info"
 
 [knowledge_base]
 directory = ""
+require_signed_off = false
 
 [texts]
 emergency_number = "999"
@@ -192,6 +193,10 @@ pub struct LogSettings {
 pub struct KnowledgeBaseSettings {
     /// Directory holding the rule files; empty means the embedded knowledge base.
     pub directory: String,
+    /// Refuse to start while any patient-facing text is still `draft` (for a deployment whose
+    /// clinical safety officer requires signed-off wording).
+    #[serde(default)]
+    pub require_signed_off: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -129,6 +129,18 @@ fn serve() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if settings.knowledge_base.require_signed_off {
+        let drafts = knowledge::review::drafted_patient_texts(&kb);
+        if !drafts.is_empty() {
+            tracing::error!(drafts = drafts.len(), "knowledge base has drafted texts");
+            eprintln!(
+                "knowledge_base.require_signed_off is true, but {} patient-facing texts are still review = \"draft\" (first: {}); sign them off (review = \"approved\") or turn the setting off",
+                drafts.len(),
+                drafts.iter().take(5).cloned().collect::<Vec<_>>().join("; ")
+            );
+            return ExitCode::FAILURE;
+        }
+    }
     tracing::info!(version = %kb.version, digest = %kb.digest, "knowledge base loaded");
     let runtime = match actix_web::rt::System::new().block_on(async {
         let app = Application::build(&settings, Arc::new(kb))?;

@@ -773,9 +773,14 @@ mod tests {
         );
         assert_eq!(
             enum_of(&spec, "MedicationStatus"),
-            [MedStatus::Suggest, MedStatus::Caution, MedStatus::Suppress]
-                .map(|s| s.as_str())
-                .to_vec()
+            [
+                MedStatus::Suggest,
+                MedStatus::Caution,
+                MedStatus::AskFirst,
+                MedStatus::Suppress
+            ]
+            .map(|s| s.as_str())
+            .to_vec()
         );
         let mut risks: Vec<&str> = [Risk::Low, Risk::Medium, Risk::High]
             .map(|r| r.as_str())

@@ -6,7 +6,8 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::engine::{Assessment, Audience, StartBackScore};
+use crate::engine::answers::Mapped;
+use crate::engine::{Answers, Assessment, Audience, StartBackScore};
 use crate::knowledge::{KnowledgeBase, MedStatus, Review, Source};
 
 /// `POST /v1/triage` request body.
@@ -224,6 +225,7 @@ pub enum BandDto {
 pub enum MedStatusDto {
     Suggest,
     Caution,
+    AskFirst,
     Suppress,
 }
 
@@ -272,6 +274,9 @@ pub struct TriageDto<'a> {
     pub timeframe: &'static str,
     pub care_settings: Vec<&'static str>,
     pub action: Cow<'a, str>,
+    /// Review status of `action`: `draft` until a clinician signs it off.
+    #[schema(value_type = ReviewDto)]
+    pub action_review: &'static str,
     /// Rule and floor ids that set the level (empty for the `self_care` default).
     pub decided_by: Vec<&'a str>,
     pub remote_consult_suitable: bool,
@@ -297,6 +302,17 @@ pub struct RedFlagDto<'a> {
     #[schema(nullable = false)]
     pub clinician_text: Option<&'a str>,
     pub sources: Vec<SourceDto<'a>>,
+    /// Where a front end shows this text (1 first). The list itself stays in level order;
+    /// this order puts specific rules first and the catch-all safety floors (`R25`,
+    /// `R25-P`) last, so "go back and answer" never sits above "call 999".
+    #[schema(minimum = 1, example = 1)]
+    pub display_order: usize,
+    /// Show first: the most urgent specific rules that fired (or the catch-all floors when
+    /// nothing more specific fired). A front end that shows one text shows a primary one.
+    pub primary: bool,
+    /// Review status of the texts: `draft` until a clinician signs them off.
+    #[schema(value_type = ReviewDto)]
+    pub review: &'static str,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -319,6 +335,9 @@ pub struct CauseDto<'a> {
     #[schema(nullable = false, example = "spasm_pattern")]
     pub sub_label: Option<&'a str>,
     pub evidence: Vec<EvidenceDto<'a>>,
+    /// Review status of `label`.
+    #[schema(value_type = ReviewDto)]
+    pub review: &'static str,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -334,6 +353,9 @@ pub struct AdviceDto<'a> {
     pub id: &'a str,
     pub text: Cow<'a, str>,
     pub sources: Vec<SourceDto<'a>>,
+    /// Review status of `text`.
+    #[schema(value_type = ReviewDto)]
+    pub review: &'static str,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -342,12 +364,18 @@ pub struct MedicationDto<'a> {
     pub option: &'a str,
     #[schema(value_type = MedStatusDto)]
     pub status: &'static str,
-    /// Answer codes behind a caution or suppression.
+    /// Answer codes behind a caution or suppression; for `ask_first`, the unanswered
+    /// questions that decide whether the option is safe (also in
+    /// `completeness.medicine_questions`).
     pub because: Vec<&'a str>,
     pub text: Cow<'a, str>,
     /// Needs a prescription (never an over-the-counter suggestion).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub prescription_only: bool,
+    /// Review status of `text` (`draft` when the option's text or the shared wording put
+    /// before it is a draft).
+    #[schema(value_type = ReviewDto)]
+    pub review: &'static str,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -377,6 +405,9 @@ pub struct SafetyNetDto<'a> {
     #[schema(example = "SN-EMERGENCY")]
     pub id: &'a str,
     pub text: Cow<'a, str>,
+    /// Review status of `text`.
+    #[schema(value_type = ReviewDto)]
+    pub review: &'static str,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -384,13 +415,35 @@ pub struct QuestionDto<'a> {
     pub code: &'a str,
     pub question: &'a str,
     pub screens_for: &'a [String],
+    /// Review status of `question`.
+    #[schema(value_type = ReviewDto)]
+    pub review: &'static str,
+}
+
+/// A question a medicine option needs answered before it can be suggested.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MedicineQuestionDto<'a> {
+    pub code: &'a str,
+    pub question: &'a str,
+    /// The medicine options (`medications[].option`) waiting on this answer.
+    pub for_options: Vec<&'a str>,
+    /// Review status of `question`.
+    #[schema(value_type = ReviewDto)]
+    pub review: &'static str,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CompletenessDto<'a> {
+    /// False exactly when a required safety screen is unknown or unanswered.
     pub complete: bool,
+    /// Required safety screens unknown or unanswered, in clinical priority order.
     pub missing_screens: Vec<&'a str>,
+    /// The questions for `missing_screens`, in the same order.
     pub questions: Vec<QuestionDto<'a>>,
+    /// Questions that medicine options with status `ask_first` need answered, in
+    /// vocabulary order (they do not change `complete`: a missing one never lowers safety,
+    /// it only holds a medicine back).
+    pub medicine_questions: Vec<MedicineQuestionDto<'a>>,
 }
 
 /// `POST /v1/triage` response.
@@ -414,6 +467,114 @@ pub struct TriageResponse<'a> {
     pub safety_net: Vec<SafetyNetDto<'a>>,
     pub completeness: CompletenessDto<'a>,
     pub disclaimer: Cow<'a, str>,
+    /// Review status of `disclaimer`.
+    #[schema(value_type = ReviewDto)]
+    pub disclaimer_review: &'static str,
+    /// Deprecated answer codes or values that were accepted and mapped to their
+    /// replacements before the assessment (also signalled by `Deprecation` and `Sunset`
+    /// headers). Empty when the request used only current codes.
+    pub warnings: Vec<WarningDto<'a>>,
+}
+
+/// A deprecated input that still worked: what was sent, what it now means, and until when.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WarningDto<'a> {
+    /// `deprecated_answer_code` or `deprecated_answer_value`.
+    #[schema(example = "deprecated_answer_code")]
+    pub code: &'static str,
+    /// The answer code sent.
+    #[schema(example = "pain_unremitting_or_night")]
+    pub answer: &'a str,
+    /// For `deprecated_answer_value`: the deprecated value sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub value: Option<&'a str>,
+    /// The current codes the answer was mapped to (for a value: the current value).
+    pub replaced_by: Vec<&'a str>,
+    /// Knowledge-base release that deprecated it.
+    pub since: &'a str,
+    /// Date (YYYY-MM-DD) after which it may stop being accepted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub sunset: Option<&'a str>,
+    /// Plain words: why, and what to send instead.
+    pub message: &'a str,
+}
+
+/// The response's warnings for the deprecated inputs of a request.
+pub fn warnings<'a>(kb: &'a KnowledgeBase, answers: &Answers) -> Vec<WarningDto<'a>> {
+    let vocabulary = &kb.vocabulary;
+    answers
+        .mapped()
+        .iter()
+        .filter_map(|m| match *m {
+            Mapped::Code(id) => {
+                let def = vocabulary.code(id);
+                let d = def.deprecation()?;
+                Some(WarningDto {
+                    code: "deprecated_answer_code",
+                    answer: &def.code,
+                    value: None,
+                    replaced_by: d
+                        .replaced_by
+                        .iter()
+                        .map(|r| vocabulary.code(r.code).code.as_str())
+                        .collect(),
+                    since: &d.since,
+                    sunset: d.sunset.as_deref(),
+                    message: &d.note,
+                })
+            }
+            Mapped::Value { code, from, to } => {
+                let def = vocabulary.code(code);
+                let d = def.deprecated_values.iter().find(|d| d.value == from)?;
+                Some(WarningDto {
+                    code: "deprecated_answer_value",
+                    answer: &def.code,
+                    value: def.kind.choice_name(from),
+                    replaced_by: def.kind.choice_name(to).into_iter().collect(),
+                    since: &d.since,
+                    sunset: d.sunset.as_deref(),
+                    message: &d.note,
+                })
+            }
+        })
+        .collect()
+}
+
+/// RFC 9745 `Deprecation` and RFC 8594 `Sunset` values for a request's deprecated inputs:
+/// the earliest deprecation and the earliest sunset among them.
+pub fn deprecation_headers(
+    kb: &KnowledgeBase,
+    answers: &Answers,
+) -> Option<(String, Option<String>)> {
+    let vocabulary = &kb.vocabulary;
+    let mut dates: Vec<(&str, Option<&str>)> = Vec::new();
+    for m in answers.mapped() {
+        match *m {
+            Mapped::Code(id) => {
+                if let Some(d) = vocabulary.code(id).deprecation() {
+                    dates.push((&d.deprecated_on, d.sunset.as_deref()));
+                }
+            }
+            Mapped::Value { code, from, .. } => {
+                if let Some(d) = vocabulary
+                    .code(code)
+                    .deprecated_values
+                    .iter()
+                    .find(|d| d.value == from)
+                {
+                    dates.push((&d.deprecated_on, d.sunset.as_deref()));
+                }
+            }
+        }
+    }
+    let deprecated_on = dates.iter().map(|(d, _)| *d).min()?;
+    let sunset = dates.iter().filter_map(|(_, s)| *s).min();
+    Some((
+        crate::clock::structured_date(deprecated_on)?,
+        sunset.and_then(crate::clock::http_date_end_of_day),
+    ))
 }
 
 fn sources<'a>(kb: &'a KnowledgeBase, ids: &[usize]) -> Vec<SourceDto<'a>> {
@@ -449,6 +610,7 @@ impl<'a> TriageResponse<'a> {
                 timeframe: a.timeframe.as_str(),
                 care_settings: a.care_settings.clone(),
                 action: texts.fill(&kb.level_info(a.level).action),
+                action_review: kb.level_info(a.level).review.as_str(),
                 decided_by: a.decided_by.clone(),
                 remote_consult_suitable: a.remote_consult_suitable,
             },
@@ -466,6 +628,9 @@ impl<'a> TriageResponse<'a> {
                     patient_text: texts.fill(&f.rule.patient_text),
                     clinician_text: clinician.then_some(f.rule.clinician_text.as_str()),
                     sources: sources(kb, &f.rule.sources),
+                    display_order: f.display_order,
+                    primary: f.primary,
+                    review: f.rule.review.as_str(),
                 })
                 .collect(),
             causes: a
@@ -485,6 +650,7 @@ impl<'a> TriageResponse<'a> {
                             weight: e.weight,
                         })
                         .collect(),
+                    review: c.cause.review.as_str(),
                 })
                 .collect(),
             phase: a.phase.map(|p| PhaseDto {
@@ -498,6 +664,7 @@ impl<'a> TriageResponse<'a> {
                     id: &b.id,
                     text: texts.fill(&b.text),
                     sources: sources(kb, &b.sources),
+                    review: b.review.as_str(),
                 })
                 .collect(),
             medications: a
@@ -511,6 +678,11 @@ impl<'a> TriageResponse<'a> {
                             kb.medicine_texts.caution_prefix.trim(),
                             texts.fill(&m.medicine.text)
                         )),
+                        MedStatus::AskFirst => Cow::Owned(format!(
+                            "{} {}",
+                            kb.medicine_texts.ask_first_prefix.trim(),
+                            texts.fill(&m.medicine.text)
+                        )),
                         MedStatus::Suggest => texts.fill(&m.medicine.text),
                     };
                     MedicationDto {
@@ -519,6 +691,11 @@ impl<'a> TriageResponse<'a> {
                         because: m.because.iter().map(|id| code(*id)).collect(),
                         text,
                         prescription_only: m.medicine.prescription_only,
+                        review: if m.status == MedStatus::Suggest {
+                            m.medicine.review.as_str()
+                        } else {
+                            least_reviewed(m.medicine.review, kb.medicine_texts.review)
+                        },
                     }
                 })
                 .collect(),
@@ -533,7 +710,11 @@ impl<'a> TriageResponse<'a> {
                     } else {
                         filled
                     };
-                    SafetyNetDto { id: &b.id, text }
+                    SafetyNetDto {
+                        id: &b.id,
+                        text,
+                        review: b.review.as_str(),
+                    }
                 })
                 .collect(),
             completeness: CompletenessDto {
@@ -548,13 +729,57 @@ impl<'a> TriageResponse<'a> {
                             code: &def.code,
                             question: &def.question,
                             screens_for: &def.screens_for,
+                            review: def.review.as_str(),
                         }
                     })
                     .collect(),
+                medicine_questions: medicine_questions(kb, a),
             },
             disclaimer: texts.fill(&kb.disclaimer),
+            disclaimer_review: kb.disclaimer_review.as_str(),
+            warnings: Vec::new(),
         }
     }
+}
+
+/// `draft` if either part of a combined text is a draft, else the first's status.
+fn least_reviewed(a: Review, b: Review) -> &'static str {
+    if b == Review::Draft {
+        b.as_str()
+    } else {
+        a.as_str()
+    }
+}
+
+fn medicine_questions<'a>(
+    kb: &'a KnowledgeBase,
+    a: &Assessment<'a>,
+) -> Vec<MedicineQuestionDto<'a>> {
+    let mut asked: Vec<usize> = a
+        .medications
+        .iter()
+        .filter(|m| m.status == MedStatus::AskFirst)
+        .flat_map(|m| m.because.iter().copied())
+        .collect();
+    asked.sort_unstable();
+    asked.dedup();
+    asked
+        .into_iter()
+        .map(|id| {
+            let def = kb.vocabulary.code(id);
+            MedicineQuestionDto {
+                code: &def.code,
+                question: &def.question,
+                for_options: a
+                    .medications
+                    .iter()
+                    .filter(|m| m.status == MedStatus::AskFirst && m.because.contains(&id))
+                    .map(|m| m.medicine.id.as_str())
+                    .collect(),
+                review: def.review.as_str(),
+            }
+        })
+        .collect()
 }
 
 fn startback<'a>(kb: &'a KnowledgeBase, s: &StartBackScore) -> StartBackDto<'a> {
@@ -605,6 +830,65 @@ pub struct VocabularyCode<'a> {
     pub loinc: Option<&'a str>,
     #[schema(value_type = ReviewDto)]
     pub review: &'static str,
+    /// `active`; `deprecated` (still accepted: answers are mapped to `lifecycle.replaced_by`
+    /// and the response carries a warning and `Deprecation`/`Sunset` headers); `retired`
+    /// (refused as `unknown_answer_code`, with the replacement named).
+    #[schema(value_type = CodeStatusDto)]
+    pub status: &'static str,
+    /// For deprecated and retired codes: when, why, and what replaces them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub lifecycle: Option<LifecycleDto<'a>>,
+    /// Values still accepted but mapped to a current value (enum codes).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deprecated_values: Vec<DeprecatedValueDto<'a>>,
+}
+
+/// Lifecycle status of a vocabulary code.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = CodeStatus)]
+pub enum CodeStatusDto {
+    Active,
+    Deprecated,
+    Retired,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LifecycleDto<'a> {
+    /// Knowledge-base release that deprecated (or retired) the code.
+    pub since: &'a str,
+    /// Date (YYYY-MM-DD) of the deprecation.
+    pub deprecated_on: &'a str,
+    /// Date (YYYY-MM-DD) after which the code may be retired.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub sunset: Option<&'a str>,
+    pub note: &'a str,
+    /// Where an old answer goes.
+    pub replaced_by: Vec<ReplacementDto<'a>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReplacementDto<'a> {
+    pub code: &'a str,
+    /// Old value → new value; absent when the value carries over unchanged. An old value
+    /// not listed leaves this code unanswered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, value_type = Option<std::collections::BTreeMap<String, String>>)]
+    pub map: Option<std::collections::BTreeMap<&'a str, &'a str>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeprecatedValueDto<'a> {
+    pub value: &'a str,
+    pub replaced_by: &'a str,
+    pub since: &'a str,
+    pub deprecated_on: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub sunset: Option<&'a str>,
+    pub note: &'a str,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -6,12 +6,14 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::dto::{
-    GroupDto, KnowledgeBaseRef, LevelDto, ReviewDto, SourceDto, Status, TimeframeDto,
-    VocabularyCode, VocabularyResponse,
+    DeprecatedValueDto, GroupDto, KnowledgeBaseRef, LevelDto, LifecycleDto, ReplacementDto,
+    ReviewDto, SourceDto, Status, TimeframeDto, VocabularyCode, VocabularyResponse,
 };
 use super::AppState;
 use crate::knowledge::report::describe;
-use crate::knowledge::{KnowledgeBase, Level, ValueKind, RESPONSE_VALUES};
+use crate::knowledge::{
+    CodeDef, KnowledgeBase, Level, Lifecycle, MappedValue, ValueKind, ValueMapping, RESPONSE_VALUES,
+};
 
 /// List the answer vocabulary
 ///
@@ -28,6 +30,49 @@ use crate::knowledge::{KnowledgeBase, Level, ValueKind, RESPONSE_VALUES};
 #[get("/v1/vocabulary")]
 pub async fn vocabulary(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(vocabulary_response(&state.kb))
+}
+
+fn lifecycle_of<'a>(kb: &'a KnowledgeBase, c: &'a CodeDef) -> Option<LifecycleDto<'a>> {
+    let d = match &c.lifecycle {
+        Lifecycle::Active => return None,
+        Lifecycle::Deprecated(d) | Lifecycle::Retired(d) => d,
+    };
+    Some(LifecycleDto {
+        since: &d.since,
+        deprecated_on: &d.deprecated_on,
+        sunset: d.sunset.as_deref(),
+        note: &d.note,
+        replaced_by: d
+            .replaced_by
+            .iter()
+            .map(|r| ReplacementDto {
+                code: &kb.vocabulary.code(r.code).code,
+                map: match &r.mapping {
+                    ValueMapping::Identity => None,
+                    ValueMapping::Table(table) => Some(
+                        table
+                            .iter()
+                            .map(|(from, to)| {
+                                (
+                                    mapped_name(&c.kind, *from),
+                                    mapped_name(&kb.vocabulary.code(r.code).kind, *to),
+                                )
+                            })
+                            .collect(),
+                    ),
+                },
+            })
+            .collect(),
+    })
+}
+
+fn mapped_name(kind: &ValueKind, v: MappedValue) -> &str {
+    match v {
+        MappedValue::Present => "present",
+        MappedValue::Absent => "absent",
+        MappedValue::Unknown => "unknown",
+        MappedValue::Choice(c) => kind.choice_name(c).unwrap_or_default(),
+    }
 }
 
 pub fn vocabulary_response(kb: &KnowledgeBase) -> VocabularyResponse<'_> {
@@ -62,6 +107,20 @@ pub fn vocabulary_response(kb: &KnowledgeBase) -> VocabularyResponse<'_> {
                 required_screen: c.required_screen,
                 loinc: c.loinc.as_deref(),
                 review: c.review.as_str(),
+                status: c.status(),
+                lifecycle: lifecycle_of(kb, c),
+                deprecated_values: c
+                    .deprecated_values
+                    .iter()
+                    .map(|d| DeprecatedValueDto {
+                        value: c.kind.choice_name(d.value).unwrap_or_default(),
+                        replaced_by: c.kind.choice_name(d.replaced_by).unwrap_or_default(),
+                        since: &d.since,
+                        deprecated_on: &d.deprecated_on,
+                        sunset: d.sunset.as_deref(),
+                        note: &d.note,
+                    })
+                    .collect(),
             }
         })
         .collect();

@@ -45,16 +45,25 @@ pub async fn triage(
     }
     require_json(&req)?;
     let body = read_body(&req, payload, state.body_limit, state.body_timeout).await?;
-    let response = triage_body(&state.kb, &state.texts, &body)?;
+    let (response, deprecation) = triage_body_with_headers(&state.kb, &state.texts, &body)?;
     crate::telemetry::record_assessment(&req, &response);
     // Sized for a typical assessment (11–16 KB) so the buffer is not regrown while writing.
     let mut json = Vec::with_capacity(16 * 1024);
     serde_json::to_writer(&mut json, &response)
         .map_err(|_| ApiError::new(ErrorCode::Internal, "the assessment could not be written"))?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .content_type("application/json")
-        .body(json))
+    let mut ok = HttpResponse::Ok();
+    ok.insert_header((header::CACHE_CONTROL, "no-store"));
+    if let Some((deprecated_on, sunset)) = deprecation {
+        ok.insert_header(("Deprecation", deprecated_on));
+        ok.insert_header((
+            header::LINK,
+            "</v1/vocabulary>; rel=\"deprecation\"; type=\"application/json\"",
+        ));
+        if let Some(sunset) = sunset {
+            ok.insert_header(("Sunset", sunset));
+        }
+    }
+    Ok(ok.content_type("application/json").body(json))
 }
 
 /// The whole request path after the transport: body bytes → parsed answers → engine →
@@ -64,15 +73,23 @@ pub fn triage_body<'a>(
     texts: &Texts,
     body: &[u8],
 ) -> Result<TriageResponse<'a>, ApiError> {
+    triage_body_with_headers(kb, texts, body).map(|(response, _)| response)
+}
+
+/// [`triage_body`] plus the `Deprecation` / `Sunset` header values when the request used
+/// deprecated codes or values.
+pub fn triage_body_with_headers<'a>(
+    kb: &'a KnowledgeBase,
+    texts: &Texts,
+    body: &[u8],
+) -> Result<(TriageResponse<'a>, Option<(String, Option<String>)>), ApiError> {
     let input = parse_request(body)?;
     let answers = answers_of(kb, &input)?;
     let assessment = engine::assess(kb, &answers, input.audience);
-    Ok(TriageResponse::build(
-        kb,
-        &assessment,
-        texts,
-        uuid::Uuid::new_v4().to_string(),
-    ))
+    let mut response =
+        TriageResponse::build(kb, &assessment, texts, uuid::Uuid::new_v4().to_string());
+    response.warnings = super::dto::warnings(kb, &answers);
+    Ok((response, super::dto::deprecation_headers(kb, &answers)))
 }
 
 pub(crate) fn require_json(req: &HttpRequest) -> Result<(), ApiError> {

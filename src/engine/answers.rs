@@ -6,7 +6,9 @@
 
 use serde_json::{Map, Value as Json};
 
-use crate::knowledge::{CodeId, KnowledgeBase, ValueKind, RESPONSE_VALUES};
+use crate::knowledge::{
+    CodeId, KnowledgeBase, Lifecycle, MappedValue, ValueKind, ValueMapping, RESPONSE_VALUES,
+};
 
 /// Answers every request must carry (API contract).
 pub const REQUIRED_ANSWERS: [&str; 2] = ["age_years", "sex"];
@@ -36,6 +38,17 @@ pub enum Value {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Answers {
     values: Vec<Option<Value>>,
+    /// Deprecated codes and values that were sent and mapped to their replacements.
+    mapped: Vec<Mapped>,
+}
+
+/// A deprecated input that was accepted and mapped before the engine ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mapped {
+    /// A deprecated code, answered; its replacements now carry the answer.
+    Code(CodeId),
+    /// A deprecated value of an enum code, replaced by a current one.
+    Value { code: CodeId, from: u16, to: u16 },
 }
 
 impl Answers {
@@ -43,7 +56,13 @@ impl Answers {
     pub fn empty(kb: &KnowledgeBase) -> Answers {
         Answers {
             values: vec![None; kb.vocabulary.codes.len()],
+            mapped: Vec::new(),
         }
+    }
+
+    /// Deprecated inputs accepted in this request, in the order they were read.
+    pub fn mapped(&self) -> &[Mapped] {
+        &self.mapped
     }
 
     pub fn get(&self, id: CodeId) -> Option<&Value> {
@@ -191,8 +210,43 @@ pub fn parse_answer_pairs<'k, 'v, V: AnswerJson + 'v>(
             }
             continue;
         };
-        let kind = &vocabulary.code(id).kind;
-        match parse_value(kind, json) {
+        let def = vocabulary.code(id);
+        if let Lifecycle::Retired(d) = &def.lifecycle {
+            let instead: Vec<&str> = d
+                .replaced_by
+                .iter()
+                .map(|r| vocabulary.code(r.code).code.as_str())
+                .collect();
+            errors.push(AnswerError {
+                kind: AnswerErrorKind::UnknownAnswerCode,
+                code: key.to_owned(),
+                message: format!(
+                    "`{key}` was retired in knowledge-base release {}; {}",
+                    d.since,
+                    if instead.is_empty() {
+                        "leave it out (see GET /v1/vocabulary)".to_owned()
+                    } else {
+                        format!("send `{}` instead", instead.join("`, `"))
+                    }
+                ),
+                did_you_mean: instead.iter().map(|c| (*c).to_owned()).collect(),
+            });
+            continue;
+        }
+        match parse_value(&def.kind, json) {
+            Ok(Some(Value::Choice(c))) => {
+                match def.deprecated_values.iter().find(|d| d.value == c) {
+                    Some(d) => {
+                        parsed.mapped.push(Mapped::Value {
+                            code: id,
+                            from: c,
+                            to: d.replaced_by,
+                        });
+                        parsed.values[id] = Some(Value::Choice(d.replaced_by));
+                    }
+                    None => parsed.values[id] = Some(Value::Choice(c)),
+                }
+            }
             Ok(value) => parsed.values[id] = value,
             Err(expected) => errors.push(AnswerError {
                 kind: AnswerErrorKind::InvalidAnswerValue,
@@ -201,7 +255,11 @@ pub fn parse_answer_pairs<'k, 'v, V: AnswerJson + 'v>(
                 did_you_mean: Vec::new(),
             }),
         }
+        if def.deprecation().is_some() && parsed.values[id].is_some() {
+            parsed.mapped.push(Mapped::Code(id));
+        }
     }
+    map_deprecated(kb, &mut parsed, &mut errors);
     for required in REQUIRED_ANSWERS {
         let given = vocabulary
             .lookup(required)
@@ -221,6 +279,81 @@ pub fn parse_answer_pairs<'k, 'v, V: AnswerJson + 'v>(
     } else {
         errors.sort_by(|a, b| a.code.cmp(&b.code));
         Err(errors)
+    }
+}
+
+/// Move each deprecated code's answer onto its replacements, so the engine reads only
+/// current codes. A replacement the request also answered directly is a conflict: refused
+/// rather than guessed, because the two answers could disagree about a red flag.
+fn map_deprecated(kb: &KnowledgeBase, parsed: &mut Answers, errors: &mut Vec<AnswerError>) {
+    let vocabulary = &kb.vocabulary;
+    let old_codes: Vec<CodeId> = parsed
+        .mapped
+        .iter()
+        .filter_map(|m| match m {
+            Mapped::Code(id) => Some(*id),
+            Mapped::Value { .. } => None,
+        })
+        .collect();
+    let mut set_by_mapping: Vec<CodeId> = Vec::new();
+    for old in old_codes {
+        let def = vocabulary.code(old);
+        let Some(deprecation) = def.deprecation() else {
+            continue;
+        };
+        let Some(value) = parsed.values[old].take() else {
+            continue;
+        };
+        for r in &deprecation.replaced_by {
+            let new_value = match &r.mapping {
+                ValueMapping::Identity => Some(value.clone()),
+                ValueMapping::Table(table) => {
+                    let from = match &value {
+                        Value::Tri(Tri::Present) => Some(MappedValue::Present),
+                        Value::Tri(Tri::Absent) => Some(MappedValue::Absent),
+                        Value::Tri(Tri::Unknown) => Some(MappedValue::Unknown),
+                        Value::Choice(c) => Some(MappedValue::Choice(*c)),
+                        _ => None,
+                    };
+                    table
+                        .iter()
+                        .find(|(o, _)| Some(*o) == from)
+                        .map(|(_, n)| match n {
+                            MappedValue::Present => Value::Tri(Tri::Present),
+                            MappedValue::Absent => Value::Tri(Tri::Absent),
+                            MappedValue::Unknown => Value::Tri(Tri::Unknown),
+                            MappedValue::Choice(c) => Value::Choice(*c),
+                        })
+                }
+            };
+            let Some(new_value) = new_value else {
+                continue;
+            };
+            let new_code = &vocabulary.code(r.code).code;
+            match &parsed.values[r.code] {
+                None => {
+                    parsed.values[r.code] = Some(new_value);
+                    set_by_mapping.push(r.code);
+                }
+                Some(existing) if set_by_mapping.contains(&r.code) => {
+                    // Two deprecated codes feed one replacement: present wins (§7.1.1).
+                    if matches!(existing, Value::Tri(t) if *t != Tri::Present)
+                        && matches!(new_value, Value::Tri(Tri::Present) | Value::Tri(Tri::Absent))
+                    {
+                        parsed.values[r.code] = Some(new_value);
+                    }
+                }
+                Some(_) => errors.push(AnswerError {
+                    kind: AnswerErrorKind::InvalidAnswerValue,
+                    code: def.code.clone(),
+                    message: format!(
+                        "`{}` is deprecated and replaced by `{new_code}`, which was also answered; send only `{new_code}`",
+                        def.code
+                    ),
+                    did_you_mean: Vec::new(),
+                }),
+            }
+        }
     }
 }
 

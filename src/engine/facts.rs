@@ -1,6 +1,6 @@
 //! Everything the conditions read, worked out once per assessment.
 
-use crate::knowledge::condition::{Cond, NumRef};
+use crate::knowledge::condition::{Cond, NumRef, ScreenState};
 use crate::knowledge::{CodeId, Computed, KnowledgeBase, Risk, ValueKind};
 
 use super::answers::{Answers, Tri, Value};
@@ -33,6 +33,8 @@ pub struct Facts<'a> {
     pub unscreened: Vec<CodeId>,
     /// Required screens left unknown or unanswered, in priority order.
     pub missing_screens: Vec<CodeId>,
+    /// Required screens answered present, in priority order.
+    pub positive_screens: Vec<CodeId>,
 }
 
 impl<'a> Facts<'a> {
@@ -49,6 +51,7 @@ impl<'a> Facts<'a> {
             startback: None,
             unscreened: Vec::new(),
             missing_screens: Vec::new(),
+            positive_screens: Vec::new(),
         };
         facts.age_at_onset = facts.compute_age_at_onset();
         // Implications read answers and computed numbers only, never each other.
@@ -153,6 +156,7 @@ impl<'a> Facts<'a> {
     fn screen(&mut self) {
         let mut unscreened = Vec::new();
         let mut missing = Vec::new();
+        let mut positive = Vec::new();
         for screen in &self.kb.vocabulary.required_screens {
             if screen.unless.as_ref().is_some_and(|u| self.eval(u)) {
                 continue;
@@ -162,6 +166,7 @@ impl<'a> Facts<'a> {
                 ValueKind::Tri => {
                     if self.present[id] {
                         unscreened.push(id);
+                        positive.push(id);
                     } else if self.answers.tri(id) != Tri::Absent {
                         unscreened.push(id);
                         missing.push(id);
@@ -177,6 +182,15 @@ impl<'a> Facts<'a> {
         }
         self.unscreened = unscreened;
         self.missing_screens = missing;
+        self.positive_screens = positive;
+    }
+
+    fn screens(&self, state: ScreenState) -> &[CodeId] {
+        match state {
+            ScreenState::NotRuledOut => &self.unscreened,
+            ScreenState::Unanswered => &self.missing_screens,
+            ScreenState::Positive => &self.positive_screens,
+        }
     }
 
     fn number(&self, num: NumRef) -> Option<f64> {
@@ -227,7 +241,7 @@ impl<'a> Facts<'a> {
                 .startback
                 .as_ref()
                 .is_some_and(|s| s.risk_at_min >= *risk),
-            Cond::Unscreened => !self.unscreened.is_empty(),
+            Cond::Unscreened(state) => !self.screens(*state).is_empty(),
         }
     }
 
@@ -298,7 +312,7 @@ impl<'a> Facts<'a> {
                     out.extend(s.positive_items.iter().copied());
                 }
             }
-            Cond::Unscreened => out.extend(self.unscreened.iter().copied()),
+            Cond::Unscreened(state) => out.extend(self.screens(*state).iter().copied()),
         }
     }
 }

@@ -56,6 +56,12 @@ impl Assessment<'_> {
 pub struct FiredRule<'kb> {
     pub rule: &'kb Rule,
     pub triggered_by: Vec<CodeId>,
+    /// Position in which a front end shows the texts (1 first): specific rules by level
+    /// rank descending then id, catch-all safety floors (R25 and its branch) last.
+    pub display_order: usize,
+    /// Show this text first: the most urgent specific rules, or the catch-all floors when
+    /// no specific rule fired.
+    pub primary: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -127,6 +133,8 @@ pub fn assess<'kb>(
         .map(|rule| FiredRule {
             rule,
             triggered_by: facts.triggers(&rule.when),
+            display_order: 0,
+            primary: false,
         })
         .collect();
     fired.sort_by(|a, b| {
@@ -135,6 +143,7 @@ pub fn assess<'kb>(
             .cmp(&a.rule.level)
             .then_with(|| a.rule.id.as_bytes().cmp(b.rule.id.as_bytes()))
     });
+    mark_display_order(&mut fired);
 
     let mut setters: Vec<Setter<'kb>> = fired
         .iter()
@@ -348,6 +357,27 @@ pub fn assess<'kb>(
     }
 }
 
+/// `fired` is sorted by level rank descending then id; the display order keeps that order
+/// but moves catch-all floors after every specific rule.
+fn mark_display_order(fired: &mut [FiredRule<'_>]) {
+    let top_specific = fired
+        .iter()
+        .filter(|f| !f.rule.catch_all)
+        .map(|f| f.rule.level)
+        .max();
+    let mut position = 0;
+    for catch_all in [false, true] {
+        for f in fired.iter_mut().filter(|f| f.rule.catch_all == catch_all) {
+            position += 1;
+            f.display_order = position;
+            f.primary = match top_specific {
+                Some(level) => !catch_all && f.rule.level == level,
+                None => true,
+            };
+        }
+    }
+}
+
 fn score_cause<'kb>(facts: &Facts<'_>, cause: &'kb Cause) -> Scored<'kb> {
     let support: i32 = cause
         .support
@@ -440,6 +470,22 @@ fn medicine_result<'kb>(facts: &Facts<'_>, medicine: &'kb Medicine) -> MedicineR
             medicine,
             status: MedStatus::Suppress,
             because: suppressed,
+        };
+    }
+    // Silence is not a "no": an unanswered question that decides safety gives ask_first,
+    // whatever the cautions say (the answer could be a reason to suppress).
+    let unanswered: Vec<CodeId> = medicine
+        .ask_first
+        .iter()
+        .filter(|q| !q.unless.as_ref().is_some_and(|u| facts.eval(u)))
+        .filter(|q| !facts.is_answered(q.code))
+        .map(|q| q.code)
+        .collect();
+    if !unanswered.is_empty() {
+        return MedicineResult {
+            medicine,
+            status: MedStatus::AskFirst,
+            because: unanswered,
         };
     }
     let cautioned = collect(&medicine.caution);

@@ -314,6 +314,32 @@ pub fn guidance_response(
     if let Some(encounter) = &mapped.encounter {
         obj.insert("encounter".to_owned(), encounter.clone());
     }
+    if !r.warnings.is_empty() {
+        // Deprecated linkIds still work (answers built from an older Questionnaire); say so
+        // the way FHIR says it: an OperationOutcome of warnings.
+        let issues: Vec<Value> = r
+            .warnings
+            .iter()
+            .map(|w| {
+                json!({
+                    "severity": "warning",
+                    "code": "business-rule",
+                    "details": { "coding": [{ "system": "urn:spasm-triage:problem", "code": w.code }],
+                                 "text": format!("`{}`{} is deprecated (knowledge base {}): mapped to `{}`. {}",
+                                     w.answer,
+                                     w.value.map(|v| format!(" = `{v}`")).unwrap_or_default(),
+                                     w.since, w.replaced_by.join("`, `"), w.message) },
+                })
+            })
+            .collect();
+        if let Some(Value::Array(list)) = obj.get_mut("contained") {
+            list.push(json!({ "resourceType": "OperationOutcome", "id": "deprecations", "issue": issues }));
+        }
+        obj.insert(
+            "evaluationMessage".to_owned(),
+            json!([{ "reference": "#deprecations" }]),
+        );
+    }
     if !complete {
         let requirements: Vec<Value> = r
             .completeness

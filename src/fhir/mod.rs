@@ -197,7 +197,8 @@ pub fn assess_questionnaire_response<'a>(
 ) -> Result<(TriageResponse<'a>, Mapped), QrError> {
     let mapped = map_response(kb, qr)?;
     let assessment = engine::assess(kb, &mapped.answers, audience);
-    let response = TriageResponse::build(kb, &assessment, texts, assessment_id);
+    let mut response = TriageResponse::build(kb, &assessment, texts, assessment_id);
+    response.warnings = crate::api::dto::warnings(kb, &mapped.answers);
     Ok((response, mapped))
 }
 

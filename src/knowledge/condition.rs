@@ -1,7 +1,7 @@
 //! The condition language shared by rules, floors, causes, advice, medicines and safety nets.
 
 use super::model::{CodeId, Computed, Risk, ValueKind, Vocabulary};
-use super::raw::RawCondition;
+use super::raw::{RawCondition, RawUnscreened};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum CmpOp {
@@ -69,7 +69,19 @@ pub enum Cond {
         tests: Vec<(CmpOp, f64)>,
     },
     StartBackAtLeast(Risk),
-    Unscreened,
+    /// Some required safety screen is not ruled out, in the given way (R25 and its branch).
+    Unscreened(ScreenState),
+}
+
+/// How a required screen can fail to be ruled out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScreenState {
+    /// Unknown, unanswered or present (`unscreened = true`).
+    NotRuledOut,
+    /// Unknown or unanswered only (`unscreened = "unknown"`): a question to go back to.
+    Unanswered,
+    /// Answered present (`unscreened = "present"`): a positive answer, not a gap.
+    Positive,
 }
 
 /// Names a condition may refer to, besides vocabulary codes.
@@ -169,14 +181,24 @@ pub fn compile(raw: &RawCondition, scope: &Scope<'_>, errors: &mut Vec<String>) 
             }
         };
     }
-    if let Some(flag) = raw.unscreened {
-        if !flag {
-            errors.push("`unscreened = false` is not a condition; remove it".to_owned());
-        }
+    if let Some(which) = &raw.unscreened {
+        let state = match which {
+            RawUnscreened::Flag(true) => ScreenState::NotRuledOut,
+            RawUnscreened::Which(w) if w == "unknown" => ScreenState::Unanswered,
+            RawUnscreened::Which(w) if w == "present" => ScreenState::Positive,
+            RawUnscreened::Flag(false) => {
+                errors.push("`unscreened = false` is not a condition; remove it".to_owned());
+                ScreenState::NotRuledOut
+            }
+            RawUnscreened::Which(_) => {
+                errors.push("`unscreened` takes true, \"unknown\" or \"present\"".to_owned());
+                ScreenState::NotRuledOut
+            }
+        };
         if !scope.allow_unscreened {
             errors.push("`unscreened` is only allowed in red-flag rules".to_owned());
         }
-        return Cond::Unscreened;
+        return Cond::Unscreened(state);
     }
     let name = raw.code.as_deref().unwrap_or_default();
     comparison(name, raw, scope, errors)
@@ -465,7 +487,7 @@ impl Cond {
                     }
                 }
             }
-            Cond::Unscreened | Cond::StartBackAtLeast(_) if negated => {
+            Cond::Unscreened(_) | Cond::StartBackAtLeast(_) if negated => {
                 out.push("a negated screen or STarT Back test".to_owned());
             }
             _ => {}
@@ -478,6 +500,21 @@ impl Cond {
             Cond::All(list) | Cond::Any(list) => list.iter().for_each(|c| c.finding_refs(out)),
             Cond::Not(inner) => inner.finding_refs(out),
             Cond::Finding(i) => out.push(*i),
+            _ => {}
+        }
+    }
+
+    /// Vocabulary codes this condition reads directly (not through derived findings).
+    pub fn code_refs(&self, out: &mut Vec<CodeId>) {
+        match self {
+            Cond::All(list) | Cond::Any(list) => list.iter().for_each(|c| c.code_refs(out)),
+            Cond::Not(inner) => inner.code_refs(out),
+            Cond::Present(id) | Cond::Absent(id) | Cond::Missing(id) => out.push(*id),
+            Cond::Choice { code, .. } | Cond::SetContains { code, .. } => out.push(*code),
+            Cond::Compare {
+                num: NumRef::Code(id),
+                ..
+            } => out.push(*id),
             _ => {}
         }
     }

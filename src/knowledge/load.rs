@@ -622,6 +622,10 @@ impl Compiler {
                 .remote_ok
                 .or(parent.and_then(|p| p.remote_ok))
                 .unwrap_or(false);
+            let catch_all = r
+                .catch_all
+                .or(parent.and_then(|p| p.catch_all))
+                .unwrap_or(false);
             let review = self.review(r.review.as_deref());
             if r.patient_text.trim().is_empty()
                 || r.clinician_text.trim().is_empty()
@@ -639,6 +643,7 @@ impl Compiler {
                 screens_for,
                 care_settings,
                 remote_ok,
+                catch_all,
                 patient_text: r.patient_text.clone(),
                 clinician_text: r.clinician_text.clone(),
                 sources,
@@ -878,6 +883,8 @@ impl Compiler {
         }
 
         // Medicines.
+        self.at("medicines.toml", "");
+        let medicine_texts_review = self.review(raw.medicines.texts_review.as_deref());
         let mut medicines = Vec::new();
         let mut medicine_index = HashMap::new();
         for m in &raw.medicines.options {
@@ -912,6 +919,22 @@ impl Compiler {
                 .iter()
                 .map(|x| self.cond(x, &scope, "caution"))
                 .collect();
+            let mut ask_first = Vec::new();
+            for q in &m.ask_first {
+                let Some(id) = vocabulary.lookup(&q.code) else {
+                    self.problem(format!(
+                        "ask_first code `{}` is not in the vocabulary{}",
+                        q.code,
+                        hint(&vocabulary.suggestions(&q.code))
+                    ));
+                    continue;
+                };
+                if ask_first.iter().any(|x: &RequiredScreen| x.code == id) {
+                    self.problem(format!("ask_first lists `{}` twice", q.code));
+                }
+                let unless = q.unless.as_ref().map(|u| self.cond(u, &scope, "unless"));
+                ask_first.push(RequiredScreen { code: id, unless });
+            }
             let sources = self.sources(&m.sources, &source_index);
             let review = self.review(m.review.as_deref());
             medicines.push(Medicine {
@@ -923,6 +946,7 @@ impl Compiler {
                 prescription_only: m.prescription_only,
                 suppress,
                 caution,
+                ask_first,
                 sources,
                 review,
             });
@@ -1001,7 +1025,7 @@ impl Compiler {
         self.at("startback.toml", "");
         let sb_sources = self.sources(&raw.startback.sources, &source_index);
 
-        KnowledgeBase {
+        let kb = KnowledgeBase {
             version: raw.meta.version.clone(),
             digest,
             title: raw.meta.title.clone(),
@@ -1026,6 +1050,8 @@ impl Compiler {
             medicine_texts: MedicineTexts {
                 suppress_text: raw.medicines.suppress_text.clone(),
                 caution_prefix: raw.medicines.caution_prefix.clone(),
+                ask_first_prefix: raw.medicines.ask_first_prefix.clone(),
+                review: medicine_texts_review,
             },
             safety_net,
             startback: StartBack {
@@ -1037,7 +1063,13 @@ impl Compiler {
                 sources: sb_sources,
             },
             sources,
+        };
+        for (at, message) in super::lifecycle::usage_problems(&kb) {
+            self.file = "vocabulary.toml";
+            self.item = at;
+            self.problem(message);
         }
+        kb
     }
 
     fn vocabulary(&mut self, raw: &RawVocabulary, derived: &RawDerived) -> Vocabulary {
@@ -1131,6 +1163,8 @@ impl Compiler {
                 loinc: c.loinc.clone(),
                 required_screen: false,
                 review,
+                lifecycle: Lifecycle::Active,
+                deprecated_values: Vec::new(),
             });
         }
         let mut derived_names: Vec<String> = derived
@@ -1164,6 +1198,19 @@ impl Compiler {
             index,
             derived_names,
         };
+        // Lifecycles refer to other codes, so they are compiled once every code is known.
+        for (id, c) in raw.codes.iter().enumerate() {
+            if vocabulary.lookup(&c.code) != Some(id) {
+                continue;
+            }
+            let (lifecycle, values, problems) = super::lifecycle::compile_code(c, &vocabulary);
+            self.at("vocabulary.toml", &c.code);
+            for p in problems {
+                self.problem(p);
+            }
+            vocabulary.codes[id].lifecycle = lifecycle;
+            vocabulary.codes[id].deprecated_values = values;
+        }
         let no_findings: Vec<String> = Vec::new();
         let mut required = Vec::new();
         for r in &raw.required_screens {

@@ -3,10 +3,12 @@
 
 pub mod condition;
 pub mod fuzzy;
+pub mod lifecycle;
 pub mod load;
 pub mod model;
 pub mod raw;
 pub mod report;
+pub mod review;
 
 pub use load::{load, load_from_files, LoadError, Problem, RuleSource};
 pub use model::*;

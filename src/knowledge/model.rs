@@ -216,6 +216,85 @@ pub struct CodeDef {
     pub loinc: Option<String>,
     pub required_screen: bool,
     pub review: Review,
+    pub lifecycle: Lifecycle,
+    /// Enum values still accepted but mapped to a current value before the engine runs.
+    pub deprecated_values: Vec<ValueDeprecation>,
+}
+
+/// Where a code is in its life (knowledge-base compatibility policy, README).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lifecycle {
+    Active,
+    /// Accepted and mapped to its replacements before the engine runs; no rule reads it.
+    Deprecated(Deprecation),
+    /// Refused, with a message naming what replaced it.
+    Retired(Deprecation),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deprecation {
+    /// Release that deprecated (or retired) the code.
+    pub since: String,
+    /// YYYY-MM-DD.
+    pub deprecated_on: String,
+    /// YYYY-MM-DD after which it may be retired.
+    pub sunset: Option<String>,
+    pub note: String,
+    pub replaced_by: Vec<Replacement>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Replacement {
+    pub code: CodeId,
+    pub mapping: ValueMapping,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValueMapping {
+    /// The answer carries over unchanged (same kind).
+    Identity,
+    /// Old value → new value (tri and choice values, as parsed); others leave it unanswered.
+    Table(Vec<(MappedValue, MappedValue)>),
+}
+
+/// A tri-state or choice value, as a mapping names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MappedValue {
+    Present,
+    Absent,
+    Unknown,
+    Choice(u16),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValueDeprecation {
+    pub value: u16,
+    pub replaced_by: u16,
+    pub since: String,
+    pub deprecated_on: String,
+    pub sunset: Option<String>,
+    pub note: String,
+}
+
+impl CodeDef {
+    pub fn deprecation(&self) -> Option<&Deprecation> {
+        match &self.lifecycle {
+            Lifecycle::Deprecated(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    pub fn status(&self) -> &'static str {
+        match self.lifecycle {
+            Lifecycle::Active => "active",
+            Lifecycle::Deprecated(_) => "deprecated",
+            Lifecycle::Retired(_) => "retired",
+        }
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.lifecycle == Lifecycle::Active
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -394,6 +473,8 @@ pub struct Rule {
     pub screens_for: Vec<String>,
     pub care_settings: Vec<String>,
     pub remote_ok: bool,
+    /// Shown after the specific rules (R25 and its branch).
+    pub catch_all: bool,
     pub patient_text: String,
     pub clinician_text: String,
     pub sources: Vec<usize>,
@@ -490,6 +571,8 @@ pub struct Advice {
 pub enum MedStatus {
     Suggest,
     Caution,
+    /// A question that decides whether the option is safe is unanswered.
+    AskFirst,
     Suppress,
 }
 
@@ -498,6 +581,7 @@ impl MedStatus {
         match self {
             MedStatus::Suggest => "suggest",
             MedStatus::Caution => "caution",
+            MedStatus::AskFirst => "ask_first",
             MedStatus::Suppress => "suppress",
         }
     }
@@ -513,6 +597,9 @@ pub struct Medicine {
     pub prescription_only: bool,
     pub suppress: Vec<Cond>,
     pub caution: Vec<Cond>,
+    /// Questions that must be answered before `suggest` or `caution` (same shape as a
+    /// required screen: a code, skipped when `unless` holds).
+    pub ask_first: Vec<RequiredScreen>,
     pub sources: Vec<usize>,
     pub review: Review,
 }
@@ -605,6 +692,8 @@ pub struct LevelInfo {
 pub struct MedicineTexts {
     pub suppress_text: String,
     pub caution_prefix: String,
+    pub ask_first_prefix: String,
+    pub review: Review,
 }
 
 /// The whole knowledge base, validated. Shared read-only by every request.

@@ -75,6 +75,52 @@ pub struct RawCode {
     pub loinc: Option<String>,
     #[serde(default)]
     pub review: Option<String>,
+    /// `active` (default), `deprecated` (still accepted, mapped to `replaced_by`) or
+    /// `retired` (refused, kept so the refusal can say what replaced it).
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Knowledge-base release that deprecated or retired the code.
+    #[serde(default)]
+    pub since: Option<String>,
+    /// Calendar date (YYYY-MM-DD) of the deprecation, for the `Deprecation` header.
+    #[serde(default)]
+    pub deprecated_on: Option<String>,
+    /// Calendar date (YYYY-MM-DD) after which the code may be retired (`Sunset` header).
+    #[serde(default)]
+    pub sunset: Option<String>,
+    /// Plain words for integrators: why, and what to send instead.
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub replaced_by: Vec<RawReplacement>,
+    /// Enum values that are deprecated, each mapped to a current value of the same code.
+    #[serde(default)]
+    pub deprecated_values: Vec<RawValueDeprecation>,
+}
+
+/// How a deprecated code's answer becomes an answer to a current code.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReplacement {
+    pub code: String,
+    /// Old value → new value; an old value not listed leaves the new code unanswered.
+    #[serde(default)]
+    pub map: std::collections::BTreeMap<String, String>,
+    /// The same value carries over (a rename of a number, enum or set code).
+    #[serde(default)]
+    pub identity: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawValueDeprecation {
+    pub value: String,
+    pub replaced_by: String,
+    pub since: String,
+    pub deprecated_on: String,
+    #[serde(default)]
+    pub sunset: Option<String>,
+    pub note: String,
 }
 
 /// `derived.toml`: named findings computed from answers, never accepted as answers.
@@ -159,6 +205,10 @@ pub struct RawRule {
     pub care_settings: Option<Vec<String>>,
     #[serde(default)]
     pub remote_ok: Option<bool>,
+    /// A safety floor with no clinical picture of its own (R25 and its branch): shown after
+    /// the specific rules, so a front end never puts "answer the questions" beside "call 999".
+    #[serde(default)]
+    pub catch_all: Option<bool>,
     pub patient_text: String,
     pub clinician_text: String,
     #[serde(default)]
@@ -316,6 +366,11 @@ pub struct RawMedicines {
     pub suppress_text: String,
     /// Put before the option's text when it is cautioned.
     pub caution_prefix: String,
+    /// Put before an option's text while a question it needs is unanswered.
+    pub ask_first_prefix: String,
+    /// Review status of the three shared texts above.
+    #[serde(default)]
+    pub texts_review: Option<String>,
     pub options: Vec<RawMedicine>,
 }
 
@@ -337,6 +392,10 @@ pub struct RawMedicine {
     pub suppress: Vec<RawCondition>,
     #[serde(default)]
     pub caution: Vec<RawCondition>,
+    /// Questions that must be answered (not unknown) before the option is suggested; while
+    /// one is unanswered the status is `ask_first` (issue 11: never `suggest` on silence).
+    #[serde(default)]
+    pub ask_first: Vec<RawRequiredScreen>,
     #[serde(default)]
     pub sources: Vec<String>,
     #[serde(default)]
@@ -428,7 +487,8 @@ pub struct RawSource {
 /// - `{ code = "age_years", ge = 60 }` with any of `gt`, `ge`, `lt`, `le`: numbers (false when missing)
 /// - `{ code = "cancer_type", contains = "myeloma" }`: set membership
 /// - `{ startback_risk_at_least = "medium" }`: the STarT Back risk at the range minimum
-/// - `{ unscreened = true }`: some required safety screen is not ruled out (R25)
+/// - `{ unscreened = true }`: some required safety screen is not ruled out; `"unknown"`: some is
+///   unknown or unanswered (R25); `"present"`: some is answered present (R25-P)
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCondition {
@@ -469,5 +529,13 @@ pub struct RawCondition {
     #[serde(default)]
     pub startback_risk_at_least: Option<String>,
     #[serde(default)]
-    pub unscreened: Option<bool>,
+    pub unscreened: Option<RawUnscreened>,
+}
+
+/// `unscreened = true | "unknown" | "present"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawUnscreened {
+    Flag(bool),
+    Which(String),
 }

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::condition::{Cond, NumRef};
+use super::condition::{Cond, NumRef, ScreenState};
 use super::model::*;
 
 /// A condition in plain words.
@@ -80,7 +80,15 @@ pub fn describe(kb: &KnowledgeBase, cond: &Cond) -> String {
             "STarT Back risk (at the range minimum) is {} or higher",
             r.as_str()
         ),
-        Cond::Unscreened => "a required safety screen is not answered absent".to_owned(),
+        Cond::Unscreened(ScreenState::NotRuledOut) => {
+            "a required safety screen is not answered absent".to_owned()
+        }
+        Cond::Unscreened(ScreenState::Unanswered) => {
+            "a required safety screen is unknown or not answered".to_owned()
+        }
+        Cond::Unscreened(ScreenState::Positive) => {
+            "a required safety screen is answered present".to_owned()
+        }
     }
 }
 
@@ -323,8 +331,10 @@ pub fn render(kb: &KnowledgeBase) -> String {
     let _ = writeln!(out, "## Medicines\n");
     let _ = writeln!(
         out,
-        "- Suppressed text: {}\n- Caution prefix: {}\n",
-        kb.medicine_texts.suppress_text, kb.medicine_texts.caution_prefix
+        "- Suppressed text: {}\n- Caution prefix: {}\n- Ask-first prefix: {}\n",
+        kb.medicine_texts.suppress_text,
+        kb.medicine_texts.caution_prefix,
+        kb.medicine_texts.ask_first_prefix
     );
     for m in &kb.medicines {
         let _ = writeln!(out, "### `{}` — {}\n", m.id, m.label);
@@ -347,6 +357,21 @@ pub fn render(kb: &KnowledgeBase) -> String {
         }
         for c in &m.caution {
             let _ = writeln!(out, "- Caution when: {}", describe(kb, c));
+        }
+        for q in &m.ask_first {
+            let code = &kb.vocabulary.code(q.code).code;
+            match &q.unless {
+                Some(u) => {
+                    let _ = writeln!(
+                        out,
+                        "- Ask first (unanswered → `ask_first`): `{code}`, unless {}",
+                        describe(kb, u)
+                    );
+                }
+                None => {
+                    let _ = writeln!(out, "- Ask first (unanswered → `ask_first`): `{code}`");
+                }
+            }
         }
         let _ = writeln!(
             out,

@@ -43,6 +43,12 @@ struct Expect {
     startback_risk: Option<String>,
     complete: Option<bool>,
     missing_screens: Option<Vec<String>>,
+    /// The red flags marked `primary`, in `display_order` (exactly).
+    primary_red_flags: Option<Vec<String>>,
+    #[serde(default)]
+    medicine_questions_include: Vec<String>,
+    /// The answer codes named by `warnings` (exactly, in order).
+    warnings: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -198,6 +204,40 @@ fn check(case: &Case, b: &Value) -> Vec<String> {
                 "missing_screens {} (expected {missing:?})",
                 b["completeness"]["missing_screens"]
             ),
+        );
+    }
+    if let Some(primary) = &e.primary_red_flags {
+        let mut shown: Vec<(u64, String)> = b["red_flags"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| f["primary"] == true)
+            .map(|f| {
+                (
+                    f["display_order"].as_u64().unwrap_or(0),
+                    f["rule_id"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect();
+        shown.sort();
+        let shown: Vec<String> = shown.into_iter().map(|(_, id)| id).collect();
+        want(
+            &shown == primary,
+            format!("primary red flags {shown:?} (expected {primary:?})"),
+        );
+    }
+    let asked = ids(&b["completeness"], "medicine_questions", "code");
+    for code in &e.medicine_questions_include {
+        want(
+            asked.contains(code),
+            format!("medicine_questions {asked:?} lack {code}"),
+        );
+    }
+    if let Some(warned) = &e.warnings {
+        let got = ids(b, "warnings", "answer");
+        want(
+            &got == warned,
+            format!("warnings {got:?} (expected {warned:?})"),
         );
     }
     failures
