@@ -11,7 +11,9 @@ use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
 };
 use utoipa::openapi::server::ServerBuilder;
-use utoipa::openapi::{ContentBuilder, LicenseBuilder, OpenApi as OpenApiDoc, Ref, RefOr};
+use utoipa::openapi::{
+    ContentBuilder, Deprecated, LicenseBuilder, OpenApi as OpenApiDoc, Ref, RefOr,
+};
 use utoipa::OpenApi;
 
 use crate::api;
@@ -611,6 +613,10 @@ fn answers_schema(kb: &KnowledgeBase) -> Schema {
         .additional_properties(Some(utoipa::openapi::schema::AdditionalProperties::FreeForm(false)));
     for id in kb.vocabulary.display_order() {
         let c = kb.vocabulary.code(id);
+        if matches!(c.lifecycle, crate::knowledge::Lifecycle::Retired(_)) {
+            // Refused as answers: not part of the request schema any more.
+            continue;
+        }
         let mut description = c.question.clone();
         if let Some(unit) = &c.unit {
             description.push_str(&format!(" (unit: {unit})"));
@@ -620,32 +626,62 @@ fn answers_schema(kb: &KnowledgeBase) -> Schema {
                 " Required safety screen: leaving it unknown floors the level at consultation_24.",
             );
         }
+        let deprecated = c.deprecation().map(|d| {
+            let instead: Vec<String> = d
+                .replaced_by
+                .iter()
+                .map(|r| format!("`{}`", kb.vocabulary.code(r.code).code))
+                .collect();
+            description.push_str(&format!(
+                " DEPRECATED since knowledge base {}{}: still accepted and mapped to {} (the response carries a warning and Deprecation/Sunset headers). {}",
+                d.since,
+                d.sunset.as_deref().map(|s| format!(", sunset {s}")).unwrap_or_default(),
+                instead.join(", "),
+                d.note
+            ));
+            Deprecated::True
+        });
+        for v in &c.deprecated_values {
+            description.push_str(&format!(
+                " Value `{}` is DEPRECATED since {}: mapped to `{}`. {}",
+                c.kind.choice_name(v.value).unwrap_or_default(),
+                v.since,
+                c.kind.choice_name(v.replaced_by).unwrap_or_default(),
+                v.note
+            ));
+        }
         let property: Schema = match &c.kind {
             ValueKind::Tri => string_enum(["present", "absent", "unknown"])
                 .description(Some(description))
+                .deprecated(deprecated)
                 .into(),
             ValueKind::Integer { min, max } => ObjectBuilder::new()
                 .schema_type(SchemaType::Type(Type::Integer))
                 .minimum(Some(*min))
                 .maximum(Some(*max))
                 .description(Some(description))
+                .deprecated(deprecated)
                 .into(),
             ValueKind::Number { min, max } => ObjectBuilder::new()
                 .schema_type(SchemaType::Type(Type::Number))
                 .minimum(Some(*min))
                 .maximum(Some(*max))
                 .description(Some(description))
+                .deprecated(deprecated)
                 .into(),
             ValueKind::Enum { values } => string_enum(values.iter().map(String::as_str))
                 .description(Some(description))
+                .deprecated(deprecated)
                 .into(),
             ValueKind::Response => string_enum(RESPONSE_VALUES)
                 .description(Some(description))
+                .deprecated(deprecated)
                 .into(),
             ValueKind::Set { values } => ArrayBuilder::new()
                 .items(string_enum(values.iter().map(String::as_str)))
                 .unique_items(true)
                 .description(Some(description))
+                .deprecated(deprecated)
                 .into(),
         };
         object = object.property(c.code.clone(), property);

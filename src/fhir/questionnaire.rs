@@ -203,7 +203,9 @@ pub fn questionnaire(kb: &KnowledgeBase, texts: &Texts) -> Value {
                 .vocabulary
                 .codes
                 .iter()
-                .filter(|c| c.group == group.id)
+                // Deprecated codes still work in QuestionnaireResponses built from an older
+                // version, but the current Questionnaire asks only current questions.
+                .filter(|c| c.group == group.id && c.is_active())
                 .map(|c| question(kb, c))
                 .collect();
             if items.is_empty() {

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod fuzz_regressions;
+mod lifecycle;
 mod properties;
 mod report;
 mod rules;

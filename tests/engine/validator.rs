@@ -183,3 +183,95 @@ fn every_problem_is_reported_at_once() {
         .any(|p| p.message.contains("duplicate rule id")));
     assert!(problems.iter().any(|p| p.message.contains("S-NHSX")));
 }
+
+/// Lifecycle fields inserted after a code's `group = ...` line.
+fn with_lifecycle(code: &str, fields: &str) -> Vec<Problem> {
+    let from = format!("code = \"{code}\"\ngroup");
+    let to = format!("code = \"{code}\"\n{fields}\ngroup");
+    broken("vocabulary.toml", &from, &to)
+}
+
+#[test]
+fn a_deprecated_code_without_a_replacement_is_refused() {
+    let problems = with_lifecycle(
+        "can_travel_safely",
+        "status = \"deprecated\"\nsince = \"2026.12.0\"\ndeprecated_on = \"2026-12-07\"\nnote = \"no longer asked\"",
+    );
+    has(
+        &problems,
+        "vocabulary.toml",
+        "can_travel_safely",
+        "a deprecated code needs replaced_by",
+    );
+}
+
+#[test]
+fn a_replacement_that_is_not_in_the_vocabulary_is_refused() {
+    let problems = with_lifecycle(
+        "can_travel_safely",
+        "status = \"deprecated\"\nsince = \"2026.12.0\"\ndeprecated_on = \"2026-12-07\"\nnote = \"renamed\"\nreplaced_by = [{ code = \"can_travel_safe\", identity = true }]",
+    );
+    has(
+        &problems,
+        "vocabulary.toml",
+        "can_travel_safely",
+        "replacement `can_travel_safe` is not in the vocabulary",
+    );
+}
+
+#[test]
+fn a_mapping_to_a_value_the_replacement_does_not_have_is_refused() {
+    let problems = with_lifecycle(
+        "can_travel_safely",
+        "status = \"deprecated\"\nsince = \"2026.12.0\"\ndeprecated_on = \"2026-12-07\"\nnote = \"merged\"\nreplaced_by = [{ code = \"unable_to_walk\", map = { present = \"yes\" } }]",
+    );
+    has(
+        &problems,
+        "vocabulary.toml",
+        "can_travel_safely",
+        "`yes` is not a value of `unable_to_walk`",
+    );
+}
+
+#[test]
+fn a_retired_code_still_read_by_a_rule_is_refused() {
+    let problems = with_lifecycle(
+        "unable_to_walk",
+        "status = \"retired\"\nsince = \"2026.12.0\"\ndeprecated_on = \"2026-12-07\"\nnote = \"gone\"",
+    );
+    has(
+        &problems,
+        "vocabulary.toml",
+        "floors.toml MOD-travel",
+        "reads `unable_to_walk`, which is retired",
+    );
+}
+
+#[test]
+fn a_deprecated_code_still_read_by_a_rule_is_refused() {
+    let problems = with_lifecycle(
+        "desk_or_sedentary_work",
+        "status = \"deprecated\"\nsince = \"2026.12.0\"\ndeprecated_on = \"2026-12-07\"\nnote = \"renamed\"\nreplaced_by = [{ code = \"heavy_manual_work\", identity = true }]",
+    );
+    assert!(
+        problems.iter().any(|p| p.item.starts_with("causes.toml")
+            && p.message
+                .contains("reads `desk_or_sedentary_work`, which is deprecated")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn a_deprecated_value_needs_a_current_replacement_value() {
+    let problems = broken(
+        "vocabulary.toml",
+        "code = \"onset_type\"\ngroup",
+        "code = \"onset_type\"\ndeprecated_values = [{ value = \"gradual\", replaced_by = \"slow\", since = \"2026.12.0\", deprecated_on = \"2026-12-07\", note = \"renamed\" }]\ngroup",
+    );
+    has(
+        &problems,
+        "vocabulary.toml",
+        "onset_type",
+        "both must be values of this enum code",
+    );
+}
