@@ -156,7 +156,7 @@ fn replace_placeholder<'a>(text: &'a str, placeholder: &str, with: &str) -> Cow<
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct KnowledgeBaseRef<'a> {
-    #[schema(example = "2026.11.0")]
+    #[schema(example = "2026.12.0")]
     pub version: &'a str,
     /// `sha256:` + hex digest of the rule files.
     #[schema(example = "sha256:0f1e...")]
@@ -542,12 +542,17 @@ pub fn warnings<'a>(kb: &'a KnowledgeBase, answers: &Answers) -> Vec<WarningDto<
         .collect()
 }
 
-/// RFC 9745 `Deprecation` and RFC 8594 `Sunset` values for a request's deprecated inputs:
-/// the earliest deprecation and the earliest sunset among them.
-pub fn deprecation_headers(
-    kb: &KnowledgeBase,
-    answers: &Answers,
-) -> Option<(String, Option<String>)> {
+/// RFC 9745 `Deprecation` and RFC 8594 `Sunset` header values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeprecationHeaders {
+    /// `@<unix seconds>` of the earliest deprecation among the inputs.
+    pub deprecation: String,
+    /// HTTP-date of the earliest sunset among them, if any has one.
+    pub sunset: Option<String>,
+}
+
+/// The deprecation headers for a request's deprecated inputs, if it used any.
+pub fn deprecation_headers(kb: &KnowledgeBase, answers: &Answers) -> Option<DeprecationHeaders> {
     let vocabulary = &kb.vocabulary;
     let mut dates: Vec<(&str, Option<&str>)> = Vec::new();
     for m in answers.mapped() {
@@ -571,10 +576,10 @@ pub fn deprecation_headers(
     }
     let deprecated_on = dates.iter().map(|(d, _)| *d).min()?;
     let sunset = dates.iter().filter_map(|(_, s)| *s).min();
-    Some((
-        crate::clock::structured_date(deprecated_on)?,
-        sunset.and_then(crate::clock::http_date_end_of_day),
-    ))
+    Some(DeprecationHeaders {
+        deprecation: crate::clock::structured_date(deprecated_on)?,
+        sunset: sunset.and_then(crate::clock::http_date_end_of_day),
+    })
 }
 
 fn sources<'a>(kb: &'a KnowledgeBase, ids: &[usize]) -> Vec<SourceDto<'a>> {

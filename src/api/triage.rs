@@ -4,7 +4,7 @@ use actix_web::http::header;
 use actix_web::{post, web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 
-use super::dto::{Texts, TriageRequest, TriageResponse};
+use super::dto::{DeprecationHeaders, Texts, TriageRequest, TriageResponse};
 use super::error::{ApiError, ErrorCode};
 use super::request::{answers_of, parse_request};
 use super::AppState;
@@ -26,7 +26,12 @@ use crate::knowledge::KnowledgeBase;
     request_body(content = TriageRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "The assessment", body = TriageResponse,
-            headers(("Cache-Control" = String, description = "`no-store`"))),
+            headers(
+                ("Cache-Control" = String, description = "`no-store`"),
+                ("Deprecation" = String, description = "RFC 9745, only when a deprecated answer code or value was sent: `@` and the Unix time of the earliest deprecation (the body's `warnings` say which and what replaces it)"),
+                ("Sunset" = String, description = "RFC 8594, only with `Deprecation` when the deprecated input has a planned removal: an HTTP-date"),
+                ("Link" = String, description = "With `Deprecation`: `</v1/vocabulary>; rel=\"deprecation\"`, where each code's `status` and `lifecycle` are listed"),
+            )),
     )
 )]
 #[post("/v1/triage")]
@@ -53,8 +58,12 @@ pub async fn triage(
         .map_err(|_| ApiError::new(ErrorCode::Internal, "the assessment could not be written"))?;
     let mut ok = HttpResponse::Ok();
     ok.insert_header((header::CACHE_CONTROL, "no-store"));
-    if let Some((deprecated_on, sunset)) = deprecation {
-        ok.insert_header(("Deprecation", deprecated_on));
+    if let Some(DeprecationHeaders {
+        deprecation,
+        sunset,
+    }) = deprecation
+    {
+        ok.insert_header(("Deprecation", deprecation));
         ok.insert_header((
             header::LINK,
             "</v1/vocabulary>; rel=\"deprecation\"; type=\"application/json\"",
@@ -82,7 +91,7 @@ pub fn triage_body_with_headers<'a>(
     kb: &'a KnowledgeBase,
     texts: &Texts,
     body: &[u8],
-) -> Result<(TriageResponse<'a>, Option<(String, Option<String>)>), ApiError> {
+) -> Result<(TriageResponse<'a>, Option<DeprecationHeaders>), ApiError> {
     let input = parse_request(body)?;
     let answers = answers_of(kb, &input)?;
     let assessment = engine::assess(kb, &answers, input.audience);

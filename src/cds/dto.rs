@@ -48,7 +48,7 @@ pub struct Coding {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CdsSource {
     /// Names the knowledge base version.
-    #[schema(example = "spasm-triage knowledge base 2026.11.0")]
+    #[schema(example = "spasm-triage knowledge base 2026.12.0")]
     pub label: String,
     pub topic: Coding,
 }

@@ -49,7 +49,7 @@ fn values_of(entry: &Value) -> Vec<Value> {
     match entry["type"].as_str().unwrap() {
         "tri" | "enum" | "response" => listed(),
         "set" => listed().into_iter().map(|v| json!([v])).collect(),
-        "integer" | "number" => vec![entry["min"].clone(), entry["max"].clone()],
+        "integer" | "number" => vec![entry["minimum"].clone(), entry["maximum"].clone()],
         other => panic!("unknown type {other}"),
     }
 }
@@ -123,6 +123,10 @@ async fn every_code_and_value_of_every_committed_vocabulary_is_accepted() {
 #[tokio::test]
 async fn golden_cases_of_older_releases_never_get_a_lower_level() {
     let app = spawn_app().await;
+    let changelog = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("config/rules/CHANGELOG.md"),
+    )
+    .unwrap();
     let mut failures = Vec::new();
     let mut checked = 0;
     for release in releases() {
@@ -147,6 +151,14 @@ async fn golden_cases_of_older_releases_never_get_a_lower_level() {
                     path.display(),
                     r.status
                 ));
+            } else if now != was {
+                // A level that went up is allowed, but the release notes must say so.
+                let file = path.file_name().unwrap().to_string_lossy().into_owned();
+                if !changelog.contains(&file) {
+                    failures.push(format!(
+                        "{file}: level {was} → {now}, not listed in config/rules/CHANGELOG.md"
+                    ));
+                }
             }
         }
     }
@@ -291,4 +303,42 @@ async fn questionnaire_responses_from_the_older_questionnaire_still_work() {
         .as_str()
         .unwrap()
         .contains("pain_unremitting_or_night"));
+}
+
+/// The release notes name every code added or deprecated since the newest committed release.
+#[tokio::test]
+async fn the_changelog_names_every_added_and_deprecated_code() {
+    let app = spawn_app().await;
+    let current = app.get("/v1/vocabulary").await.body;
+    let changelog = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("config/rules/CHANGELOG.md"),
+    )
+    .unwrap();
+    let version = current["knowledge_base"]["version"].as_str().unwrap();
+    let section = changelog
+        .split("\n## ")
+        .find(|s| s.starts_with(version))
+        .unwrap_or_else(|| panic!("CHANGELOG.md has no section for {version}"));
+    let newest = releases().pop().unwrap();
+    let old: Value =
+        serde_json::from_str(&std::fs::read_to_string(newest.join("vocabulary.json")).unwrap())
+            .unwrap();
+    let old_codes: Vec<&str> = old["codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["code"].as_str())
+        .collect();
+    let mut missing = Vec::new();
+    for c in current["codes"].as_array().unwrap() {
+        let code = c["code"].as_str().unwrap();
+        let changed = !old_codes.contains(&code) || c["status"] != "active";
+        if changed && !section.contains(&format!("`{code}`")) {
+            missing.push(code);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "not in the {version} changelog: {missing:?}"
+    );
 }

@@ -273,8 +273,8 @@ async fn the_questionnaire_is_generated_from_the_vocabulary() {
     }
     assert_eq!(
         questions.len(),
-        kb.vocabulary.codes.len(),
-        "one item per vocabulary code"
+        kb.vocabulary.codes.iter().filter(|c| c.is_active()).count(),
+        "one item per current vocabulary code (deprecated codes are not asked)"
     );
     // STarT Back: items 91340-0 … 91348-3, the group the panel 91349-1.
     let sbt = [
@@ -285,9 +285,24 @@ async fn the_questionnaire_is_generated_from_the_vocabulary() {
         .vocabulary
         .codes
         .iter()
+        .filter(|c| c.group == "startback")
         .filter_map(|c| c.loinc.clone())
         .collect();
     assert_eq!(loincs, sbt.map(str::to_owned).to_vec());
+    // Measured vital signs carry their LOINC observation codes too.
+    for (code, loinc) in [
+        ("heart_rate_bpm", "8867-4"),
+        ("systolic_bp_mmhg", "8480-6"),
+        ("respiratory_rate", "9279-1"),
+        ("oxygen_saturation", "59408-5"),
+    ] {
+        let id = kb.vocabulary.lookup(code).unwrap();
+        assert_eq!(
+            kb.vocabulary.code(id).loinc.as_deref(),
+            Some(loinc),
+            "{code}"
+        );
+    }
     let sbt_group = groups
         .iter()
         .find(|g| g["code"][0]["code"] == "91349-1")

@@ -320,7 +320,10 @@ async fn metrics_count_requests_and_assessments() {
     let emergency = "triage_assessments_total{level=\"emergency\"}";
     assert_eq!(metric(&text, emergency), metric(&before, emergency) + 1.0);
     assert!(text.contains("http_request_duration_seconds_bucket{route=\"/v1/triage\",method=\"POST\",status=\"200\",le=\"+Inf\"}"));
-    assert!(text.contains("knowledge_base_info{version=\"2026.11.0\",digest=\"sha256:"));
+    let version = crate::helpers::embedded_kb().version.clone();
+    assert!(text.contains(&format!(
+        "knowledge_base_info{{version=\"{version}\",digest=\"sha256:"
+    )));
     assert!(text.contains("build_info{version="));
     assert!(!text.contains("urinary_retention_new"));
 }

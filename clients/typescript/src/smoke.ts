@@ -7,7 +7,14 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { triageClient, type Answers, type Level, type TriageRequest, type TriageResponse } from "./client.js";
+import {
+  deprecationNotice,
+  triageClient,
+  type Answers,
+  type Level,
+  type TriageRequest,
+  type TriageResponse,
+} from "./client.js";
 
 interface Expect {
   level: Level;
@@ -17,7 +24,7 @@ interface Expect {
   red_flags_exclude?: string[];
   causes_include?: { cause: string; band?: "likely" | "possible"; sub_label?: string }[];
   causes_exclude?: string[];
-  medications?: Record<string, "suggest" | "caution" | "suppress">;
+  medications?: Record<string, "suggest" | "caution" | "ask_first" | "suppress">;
   advice_include?: string[];
   advice_empty?: boolean;
   medications_empty?: boolean;
@@ -142,6 +149,18 @@ async function main(): Promise<void> {
     want(age?.type === "integer" && age.minimum === 0 && age.maximum === 120, "vocabulary: age_years is not 0..120");
     want(digest === undefined || knowledge_base.digest === digest, "vocabulary: digest differs from triage's");
   }
+
+  // 4. A deprecated code still works and says so (body warning plus Deprecation header).
+  const old = await client.POST("/v1/triage", {
+    body: { answers: { age_years: 24, sex: "male", pain_unremitting_or_night: "present" } as Answers },
+  });
+  const notice = deprecationNotice(old.data, old.response.headers);
+  want(old.response.status === 200, `deprecated code: HTTP ${old.response.status} (expected 200)`);
+  want(
+    notice.warnings.some((w) => w.answer === "pain_unremitting_or_night" && w.replaced_by.includes("pain_at_rest")),
+    "deprecated code: no warning naming its replacement",
+  );
+  want((notice.deprecation ?? "").startsWith("@"), `deprecated code: Deprecation header ${String(notice.deprecation)}`);
 
   if (failures.length > 0) {
     for (const f of failures) console.error(`FAIL ${f}`);
