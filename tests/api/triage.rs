@@ -143,3 +143,50 @@ async fn request_id_is_echoed_when_safe_and_replaced_when_not() {
         .unwrap();
     assert_ne!(bad.headers().get("x-request-id").unwrap(), "has space");
 }
+
+/// Every text in an assessment says whether a clinician has signed it off.
+#[tokio::test]
+async fn every_text_carries_its_review_status() {
+    let app = spawn_app().await;
+    let mut answers = serde_json::Map::new();
+    for (k, v) in [
+        ("age_years", json!(34)),
+        ("sex", json!("male")),
+        ("onset_days_ago", json!(1)),
+        ("pain_worse_straining", json!("present")),
+        ("muscle_tender_or_knotted", json!("present")),
+        ("trigger_heavy_lifting", json!("present")),
+    ] {
+        answers.insert(k.to_owned(), v);
+    }
+    // Some screens left out, so R25, questions and medicine questions all appear.
+    answers.insert("saddle_numbness".into(), json!("absent"));
+    let r = app.post_triage(&json!({ "answers": answers })).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let b = &r.body;
+    let statuses = ["draft", "reference", "approved"];
+    let ok = |v: &serde_json::Value| v.as_str().is_some_and(|s| statuses.contains(&s));
+    assert!(ok(&b["triage"]["action_review"]), "{}", b["triage"]);
+    assert!(ok(&b["disclaimer_review"]));
+    let mut seen = 0;
+    for list in ["red_flags", "causes", "advice", "medications", "safety_net"] {
+        let items = b[list].as_array().unwrap();
+        assert!(!items.is_empty(), "{list} is empty in this fixture");
+        for item in items {
+            assert!(ok(&item["review"]), "{list}: {item}");
+            seen += 1;
+        }
+    }
+    for list in ["questions", "medicine_questions"] {
+        let items = b["completeness"][list].as_array().unwrap();
+        assert!(
+            !items.is_empty(),
+            "completeness.{list} is empty in this fixture"
+        );
+        for item in items {
+            assert!(ok(&item["review"]), "{list}: {item}");
+            seen += 1;
+        }
+    }
+    assert!(seen > 20, "only {seen} texts checked");
+}
