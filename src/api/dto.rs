@@ -847,6 +847,11 @@ pub struct VocabularyCode<'a> {
     /// Values still accepted but mapped to a current value (enum codes).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub deprecated_values: Vec<DeprecatedValueDto<'a>>,
+    /// Patient-facing label of each value in `values`, same order (enum and set codes whose
+    /// knowledge base gives labels; tri-state labels are "Yes", "No", "Not sure").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub labels: Option<Vec<&'a str>>,
 }
 
 /// Lifecycle status of a vocabulary code.

@@ -107,6 +107,13 @@ pub fn vocabulary_response(kb: &KnowledgeBase) -> VocabularyResponse<'_> {
                 required_screen: c.required_screen,
                 loinc: c.loinc.as_deref(),
                 review: c.review.as_str(),
+                labels: match c.kind {
+                    ValueKind::Tri => Some(vec!["Yes", "No", "Not sure"]),
+                    _ if !c.labels.is_empty() => {
+                        Some(c.labels.iter().map(String::as_str).collect())
+                    }
+                    _ => None,
+                },
                 status: c.status(),
                 lifecycle: lifecycle_of(kb, c),
                 deprecated_values: c

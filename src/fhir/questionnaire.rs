@@ -150,7 +150,13 @@ fn question(kb: &KnowledgeBase, def: &CodeDef) -> Value {
             }
             item.insert(
                 "answerOption".into(),
-                coding_options(&system, values.iter().map(|v| (v.clone(), display(v)))),
+                coding_options(
+                    &system,
+                    values.iter().enumerate().map(|(i, v)| {
+                        let shown = def.labels.get(i).cloned().unwrap_or_else(|| display(v));
+                        (v.clone(), shown)
+                    }),
+                ),
             );
         }
         ValueKind::Response => {

@@ -325,6 +325,38 @@ impl Compiler {
         }
     }
 
+    /// Value labels in value order: every value of an enum or set code needs one when any is
+    /// given, and only values of the code may have one.
+    fn labels(&mut self, raw: &RawCode, kind: &ValueKind) -> Vec<String> {
+        if raw.labels.is_empty() {
+            return Vec::new();
+        }
+        let values = kind.choices();
+        if values.is_empty() {
+            self.problem("only enum and set codes take labels");
+            return Vec::new();
+        }
+        for key in raw.labels.keys() {
+            if !values.contains(key) {
+                self.problem(format!(
+                    "label for `{key}`, which is not a value of this code"
+                ));
+            }
+        }
+        values
+            .iter()
+            .map(|v| match raw.labels.get(v) {
+                Some(label) if !label.trim().is_empty() => label.clone(),
+                _ => {
+                    self.problem(format!(
+                        "value `{v}` has no label (label every value or none)"
+                    ));
+                    v.clone()
+                }
+            })
+            .collect()
+    }
+
     fn sources(&mut self, ids: &[String], index: &HashMap<String, usize>) -> Vec<usize> {
         let mut out = Vec::new();
         for id in ids {
@@ -1153,6 +1185,7 @@ impl Compiler {
             }
             self.screens_for(&c.screens_for);
             let review = self.review(c.review.as_deref());
+            let labels = self.labels(c, &kind);
             codes.push(CodeDef {
                 code: c.code.clone(),
                 group: c.group.clone(),
@@ -1165,6 +1198,7 @@ impl Compiler {
                 review,
                 lifecycle: Lifecycle::Active,
                 deprecated_values: Vec::new(),
+                labels,
             });
         }
         let mut derived_names: Vec<String> = derived

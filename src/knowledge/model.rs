@@ -219,6 +219,9 @@ pub struct CodeDef {
     pub lifecycle: Lifecycle,
     /// Enum values still accepted but mapped to a current value before the engine runs.
     pub deprecated_values: Vec<ValueDeprecation>,
+    /// Patient-facing label per choice value (enum and set codes), in value order; empty when
+    /// the knowledge base gives none.
+    pub labels: Vec<String>,
 }
 
 /// Where a code is in its life (knowledge-base compatibility policy, README).

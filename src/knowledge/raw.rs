@@ -96,6 +96,10 @@ pub struct RawCode {
     /// Enum values that are deprecated, each mapped to a current value of the same code.
     #[serde(default)]
     pub deprecated_values: Vec<RawValueDeprecation>,
+    /// Patient-facing label per allowed value (enum and set codes), e.g.
+    /// `labels = { sudden = "Suddenly", gradual = "Slowly, over days or weeks" }`.
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 /// How a deprecated code's answer becomes an answer to a current code.
