@@ -1,88 +1,9 @@
 //! The condition language shared by rules, floors, causes, advice, medicines and safety nets.
 
+// The condition types live in the model (types there, behaviour here: one-way imports).
+pub use super::model::{CmpOp, Cond, NumRef, ScreenState};
 use super::model::{CodeId, Computed, Risk, ValueKind, Vocabulary};
 use super::raw::{RawCondition, RawUnscreened};
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum CmpOp {
-    Gt,
-    Ge,
-    Lt,
-    Le,
-}
-
-impl CmpOp {
-    pub fn holds(self, left: f64, right: f64) -> bool {
-        match self {
-            CmpOp::Gt => left > right,
-            CmpOp::Ge => left >= right,
-            CmpOp::Lt => left < right,
-            CmpOp::Le => left <= right,
-        }
-    }
-
-    pub fn symbol(self) -> &'static str {
-        match self {
-            CmpOp::Gt => ">",
-            CmpOp::Ge => "≥",
-            CmpOp::Lt => "<",
-            CmpOp::Le => "≤",
-        }
-    }
-}
-
-/// Where a compared number comes from.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum NumRef {
-    Code(CodeId),
-    Count(usize),
-    Computed(Computed),
-}
-
-/// A compiled condition: names resolved to indices, values to choice indices.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Cond {
-    All(Vec<Cond>),
-    Any(Vec<Cond>),
-    Not(Box<Cond>),
-    /// A tri-state code is present (answered, or implied by another answer).
-    Present(CodeId),
-    /// A named derived finding holds.
-    Finding(usize),
-    /// A tri-state code was explicitly answered `absent`.
-    Absent(CodeId),
-    /// The code was not answered, or answered `unknown`.
-    Missing(CodeId),
-    /// An enum/response value is one of `values` (`negate`: is none of them; true when unanswered).
-    Choice {
-        code: CodeId,
-        values: Vec<u16>,
-        negate: bool,
-    },
-    SetContains {
-        code: CodeId,
-        value: u16,
-    },
-    /// All comparisons must hold (e.g. `ge = 20, le = 55`).
-    Compare {
-        num: NumRef,
-        tests: Vec<(CmpOp, f64)>,
-    },
-    StartBackAtLeast(Risk),
-    /// Some required safety screen is not ruled out, in the given way (R25 and its branch).
-    Unscreened(ScreenState),
-}
-
-/// How a required screen can fail to be ruled out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScreenState {
-    /// Unknown, unanswered or present (`unscreened = true`).
-    NotRuledOut,
-    /// Unknown or unanswered only (`unscreened = "unknown"`): a question to go back to.
-    Unanswered,
-    /// Answered present (`unscreened = "present"`): a positive answer, not a gap.
-    Positive,
-}
 
 /// Names a condition may refer to, besides vocabulary codes.
 pub struct Scope<'a> {

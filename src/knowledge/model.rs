@@ -3,8 +3,6 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::condition::Cond;
-
 /// Triage levels, ordered by urgency (rank 1..=5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Level {
@@ -731,4 +729,89 @@ impl KnowledgeBase {
         let i = Level::ALL.iter().position(|l| *l == level).unwrap_or(0);
         &self.levels[i]
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The condition language (compiled form); compiling and walking it is in `condition.rs`.
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CmpOp {
+    Gt,
+    Ge,
+    Lt,
+    Le,
+}
+
+impl CmpOp {
+    pub fn holds(self, left: f64, right: f64) -> bool {
+        match self {
+            CmpOp::Gt => left > right,
+            CmpOp::Ge => left >= right,
+            CmpOp::Lt => left < right,
+            CmpOp::Le => left <= right,
+        }
+    }
+
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CmpOp::Gt => ">",
+            CmpOp::Ge => "≥",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "≤",
+        }
+    }
+}
+
+/// Where a compared number comes from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum NumRef {
+    Code(CodeId),
+    Count(usize),
+    Computed(Computed),
+}
+
+/// A compiled condition: names resolved to indices, values to choice indices.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cond {
+    All(Vec<Cond>),
+    Any(Vec<Cond>),
+    Not(Box<Cond>),
+    /// A tri-state code is present (answered, or implied by another answer).
+    Present(CodeId),
+    /// A named derived finding holds.
+    Finding(usize),
+    /// A tri-state code was explicitly answered `absent`.
+    Absent(CodeId),
+    /// The code was not answered, or answered `unknown`.
+    Missing(CodeId),
+    /// An enum/response value is one of `values` (`negate`: is none of them; true when unanswered).
+    Choice {
+        code: CodeId,
+        values: Vec<u16>,
+        negate: bool,
+    },
+    SetContains {
+        code: CodeId,
+        value: u16,
+    },
+    /// All comparisons must hold (e.g. `ge = 20, le = 55`).
+    Compare {
+        num: NumRef,
+        tests: Vec<(CmpOp, f64)>,
+    },
+    StartBackAtLeast(Risk),
+    /// Some required safety screen is not ruled out, in the given way (R25 and its branch).
+    Unscreened(ScreenState),
+}
+
+/// How a required screen can fail to be ruled out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScreenState {
+    /// Unknown, unanswered or present (`unscreened = true`).
+    NotRuledOut,
+    /// Unknown or unanswered only (`unscreened = "unknown"`): a question to go back to.
+    Unanswered,
+    /// Answered present (`unscreened = "present"`): a positive answer, not a gap.
+    Positive,
 }
