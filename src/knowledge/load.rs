@@ -325,6 +325,66 @@ impl Compiler {
         }
     }
 
+    /// Branching conditions: on vocabulary codes only, and no question may (through other
+    /// questions' conditions) depend on itself.
+    fn ask_when(&mut self, raw: &RawVocabulary, vocabulary: &mut Vocabulary, none: &[String]) {
+        let mut compiled: Vec<(CodeId, Cond)> = Vec::new();
+        for c in &raw.codes {
+            let (Some(when), Some(id)) = (&c.ask_when, vocabulary.lookup(&c.code)) else {
+                continue;
+            };
+            self.at("vocabulary.toml", &c.code);
+            let scope = Scope {
+                vocabulary,
+                findings: none,
+                counts: none,
+                allow_derived: false,
+                allow_unscreened: false,
+            };
+            let cond = self.cond(when, &scope, "ask_when");
+            self.never(&cond, "ask_when");
+            compiled.push((id, cond));
+        }
+        let depends: Vec<(CodeId, Vec<CodeId>)> = compiled
+            .iter()
+            .map(|(id, cond)| {
+                let mut refs = Vec::new();
+                cond.code_refs(&mut refs);
+                (*id, refs)
+            })
+            .collect();
+        for (start, _) in &depends {
+            // Depth-first walk from each question; meeting it again is a cycle.
+            let mut stack: Vec<CodeId> = vec![*start];
+            let mut seen: Vec<CodeId> = Vec::new();
+            while let Some(at) = stack.pop() {
+                for (id, refs) in &depends {
+                    if *id != at {
+                        continue;
+                    }
+                    for r in refs {
+                        if r == start {
+                            let name = vocabulary.code(*start).code.clone();
+                            self.at("vocabulary.toml", &name);
+                            self.problem(
+                                "ask_when depends on this question itself (a branching cycle)",
+                            );
+                            stack.clear();
+                            break;
+                        }
+                        if !seen.contains(r) {
+                            seen.push(*r);
+                            stack.push(*r);
+                        }
+                    }
+                }
+            }
+        }
+        for (id, cond) in compiled {
+            vocabulary.codes[id].ask_when = Some(cond);
+        }
+    }
+
     /// Value labels in value order: every value of an enum or set code needs one when any is
     /// given, and only values of the code may have one.
     fn labels(&mut self, raw: &RawCode, kind: &ValueKind) -> Vec<String> {
@@ -1199,6 +1259,7 @@ impl Compiler {
                 lifecycle: Lifecycle::Active,
                 deprecated_values: Vec::new(),
                 labels,
+                ask_when: None,
             });
         }
         let mut derived_names: Vec<String> = derived
@@ -1246,6 +1307,7 @@ impl Compiler {
             vocabulary.codes[id].deprecated_values = values;
         }
         let no_findings: Vec<String> = Vec::new();
+        self.ask_when(raw, &mut vocabulary, &no_findings);
         let mut required = Vec::new();
         for r in &raw.required_screens {
             self.at("vocabulary.toml", &format!("required_screens.{}", r.code));

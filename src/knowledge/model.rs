@@ -220,6 +220,8 @@ pub struct CodeDef {
     /// Patient-facing label per choice value (enum and set codes), in value order; empty when
     /// the knowledge base gives none.
     pub labels: Vec<String>,
+    /// Ask only when this holds (branching); `None`: always.
+    pub ask_when: Option<Cond>,
 }
 
 /// Where a code is in its life (knowledge-base compatibility policy, README).

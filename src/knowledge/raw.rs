@@ -96,6 +96,10 @@ pub struct RawCode {
     /// Enum values that are deprecated, each mapped to a current value of the same code.
     #[serde(default)]
     pub deprecated_values: Vec<RawValueDeprecation>,
+    /// Ask this question only when the condition holds (e.g. `gestation_weeks` only when
+    /// pregnant): the JSON API's `next_questions` and the FHIR Questionnaire's `enableWhen`.
+    #[serde(default)]
+    pub ask_when: Option<RawCondition>,
     /// Patient-facing label per allowed value (enum and set codes), e.g.
     /// `labels = { sudden = "Suddenly", gradual = "Slowly, over days or weeks" }`.
     #[serde(default)]
