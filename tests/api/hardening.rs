@@ -413,3 +413,52 @@ async fn refusals_under_fhir_are_operation_outcomes() {
     assert_eq!(r.status(), 401);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
 }
+
+#[tokio::test]
+async fn made_up_methods_and_paths_never_become_labels_or_log_fields() {
+    let app = spawn_app().await;
+    let before = app.get("/metrics").await.text;
+    let filler = "A".repeat(1000);
+    for i in 0..40 {
+        let method = reqwest::Method::from_bytes(format!("M{i}{filler}").as_bytes()).unwrap();
+        let r = app
+            .client
+            .request(method, format!("{}/made-up-{i}-{filler}", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
+        // A known path with an unknown method: 405, and the method is not echoed.
+        let method = reqwest::Method::from_bytes(format!("X{i}{filler}").as_bytes()).unwrap();
+        let r = app
+            .client
+            .request(method, format!("{}/v1/triage", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 405);
+        assert!(!r.text().await.unwrap().contains(&filler));
+    }
+    let after = app.get("/metrics").await.text;
+    assert!(!after.contains(&filler), "a client string became a label");
+    assert!(!after.contains("made-up"), "a raw path became a label");
+    let other = "http_requests_total{route=\"unmatched\",method=\"other\",status=\"404\"}";
+    assert_eq!(
+        metric(&after, other),
+        metric(&before, other) + 40.0,
+        "{after}"
+    );
+    let known = "http_requests_total{route=\"/v1/triage\",method=\"other\",status=\"405\"}";
+    assert!(metric(&after, known) >= 40.0, "{after}");
+    // Bounded: 80 odd requests add at most a few series, not 80.
+    assert!(
+        after.len() < before.len() + 8_000,
+        "{} -> {}",
+        before.len(),
+        after.len()
+    );
+    assert!(
+        !captured_logs().contains(&filler),
+        "a client method reached the logs"
+    );
+}
