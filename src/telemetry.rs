@@ -113,6 +113,9 @@ pub async fn request_span(
     let metrics = req
         .app_data::<actix_web::web::Data<crate::metrics::Metrics>>()
         .cloned();
+    let drain = req
+        .app_data::<actix_web::web::Data<crate::startup::Drain>>()
+        .cloned();
     let result = next.call(req).instrument(span.clone()).await;
     let seconds = started.elapsed().as_secs_f64();
     let latency_ms = seconds * 1000.0;
@@ -121,6 +124,12 @@ pub async fn request_span(
             let status = res.status().as_u16();
             if let Some(m) = &metrics {
                 m.observe(&route, method, status, seconds);
+            }
+            if drain.as_ref().is_some_and(|d| d.draining()) {
+                // Draining: this connection's last response; the client reconnects elsewhere.
+                res.response_mut()
+                    .head_mut()
+                    .set_connection_type(actix_web::http::ConnectionType::Close);
             }
             if let Ok(v) = HeaderValue::from_str(&request_id) {
                 res.headers_mut()

@@ -6,7 +6,9 @@
 //! `412 prefetch_missing` when the prefetch lacks the response. `Authorization: Bearer` on
 //! these paths is the EHR's JWT (CDS Hooks security), never an API key (reference §7.11).
 
+pub mod auth;
 pub mod card;
+pub mod card_id;
 pub mod dto;
 
 use actix_web::http::header;
@@ -266,8 +268,9 @@ pub async fn service(
     id: web::Path<String>,
     payload: web::Payload,
     state: web::Data<AppState>,
+    cards: web::Data<card_id::CardIds>,
 ) -> HttpResponse {
-    match run_service(&req, &id, payload, &state).await {
+    match run_service(&req, &id, payload, &state, &cards).await {
         Ok(response) => response,
         Err(error) => problem(error),
     }
@@ -499,6 +502,7 @@ async fn run_service(
     id: &str,
     payload: web::Payload,
     state: &AppState,
+    cards: &card_id::CardIds,
 ) -> Result<HttpResponse, ApiError> {
     if id != SERVICE_ID {
         return Err(not_found());
@@ -534,7 +538,11 @@ async fn run_service(
         ));
     };
     crate::telemetry::record_assessment(req, &response);
-    let card = card::card(&response, uuid::Uuid::new_v4().to_string());
+    let card_uuid = cards.issue().map_err(|e| {
+        tracing::error!(error = %e, "cannot issue a card id");
+        ApiError::new(ErrorCode::Internal, "internal error")
+    })?;
+    let card = card::card(&response, card_uuid.to_string());
     tracing::info!(
         target: "audit",
         event = "cds_card",
@@ -556,7 +564,8 @@ async fn run_service(
 /// Give feedback on a card
 ///
 /// CDS Hooks 2.0 feedback: whether the clinician accepted or overrode each card, with the
-/// override reason. Each entry becomes one event on the `audit` log target
+/// override reason. Only cards this service issued are accepted (their uuids carry a keyed
+/// tag), at most `cds.max_feedback_entries` per request. Each entry becomes one event on the `audit` log target
 /// (`event = "cds_feedback"`: card uuid, outcome, override reason code); comments are never
 /// logged.
 #[utoipa::path(
@@ -588,7 +597,8 @@ async fn run_service(
             example = json!(dto::problem(ErrorCode::PayloadTooLarge, "the body must be at most 65536 bytes"))),
         (status = 415, description = "Not `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json",
             example = json!(dto::problem(ErrorCode::UnsupportedMediaType, "send the body with Content-Type: application/json"))),
-        (status = 422, description = "Not a CDS Hooks feedback body (`invalid_request_shape`)", body = Problem,
+        (status = 422, description = "Not a CDS Hooks feedback body, or more than `cds.max_feedback_entries` (20) entries \
+            (`invalid_request_shape`); a `card` that is not the uuid of a card this service issued (`unknown_card`)", body = Problem,
             content_type = "application/problem+json",
             example = json!(dto::problem_of(&shape("/feedback/0/outcome", "`outcome` must be \"accepted\" or \"overridden\"")))),
         (status = 429, description = "Rate limit spent (`rate_limited`); only when the deployment enables rate limits",
@@ -601,8 +611,9 @@ pub async fn feedback(
     id: web::Path<String>,
     payload: web::Payload,
     state: web::Data<AppState>,
+    cards: web::Data<card_id::CardIds>,
 ) -> HttpResponse {
-    match run_feedback(&req, &id, payload, &state).await {
+    match run_feedback(&req, &id, payload, &state, &cards).await {
         Ok(response) => response,
         Err(error) => problem(error),
     }
@@ -616,13 +627,22 @@ struct Feedback {
     accepted_suggestions: usize,
 }
 
-fn parse_feedback(body: &Value) -> Result<Vec<Feedback>, ApiError> {
+fn parse_feedback(body: &Value, cards: &card_id::CardIds) -> Result<Vec<Feedback>, ApiError> {
     let Some(Value::Array(entries)) = body.get("feedback") else {
         return Err(shape(
             "/feedback",
             "`feedback` is required: an array of card outcomes",
         ));
     };
+    if entries.len() > cards.max_feedback {
+        return Err(shape(
+            "/feedback",
+            format!(
+                "at most {} feedback entries per request",
+                cards.max_feedback
+            ),
+        ));
+    }
     let mut out = Vec::with_capacity(entries.len());
     for (i, entry) in entries.iter().enumerate() {
         let at = |key: &str| format!("/feedback/{i}{key}");
@@ -634,6 +654,13 @@ fn parse_feedback(body: &Value) -> Result<Vec<Feedback>, ApiError> {
             .and_then(Value::as_str)
             .and_then(hyphenated_uuid)
             .ok_or_else(|| shape(&at("/card"), "`card` is required: the card's `uuid`"))?;
+        if !cards.verify(&card) {
+            return Err(ApiError::field(
+                ErrorCode::UnknownCard,
+                at("/card"),
+                "`card` is not the uuid of a card this service issued",
+            ));
+        }
         let outcome = match entry.get("outcome").and_then(Value::as_str) {
             Some("accepted") => "accepted",
             Some("overridden") => "overridden",
@@ -712,6 +739,7 @@ async fn run_feedback(
     id: &str,
     payload: web::Payload,
     state: &AppState,
+    cards: &card_id::CardIds,
 ) -> Result<HttpResponse, ApiError> {
     if id != SERVICE_ID {
         return Err(not_found());
@@ -719,7 +747,7 @@ async fn run_feedback(
     require_json(req)?;
     let body = read_body(req, payload, state.body_limit, state.body_timeout).await?;
     let body: Value = crate::api::json::parse_strict(&body)?;
-    let entries = parse_feedback(&body)?;
+    let entries = parse_feedback(&body, cards)?;
     let request_id = request_id(req);
     let client = client(req);
     for f in &entries {
