@@ -4,7 +4,8 @@
 //! Questionnaire from the prefetch, maps it exactly like `POST /fhir/QuestionnaireResponse/$triage`
 //! (same validation, same engine), and answers with one card. Errors are problem+json;
 //! `412 prefetch_missing` when the prefetch lacks the response. `Authorization: Bearer` on
-//! these paths is the EHR's JWT (CDS Hooks security), never an API key (reference §7.11).
+//! these paths is the EHR's JWT (CDS Hooks security, verified in `auth`), never an API key
+//! (reference §7.11).
 
 pub mod auth;
 pub mod card;
@@ -38,7 +39,9 @@ pub const HOOK: &str = "patient-view";
     components(schemas(crate::fhir::schema::FhirBundle)),
     tags((name = "cds-hooks", description = "CDS Hooks 2.0: discovery, the `patient-view` back-pain triage \
         service (one card from the patient's newest back-pain-triage QuestionnaireResponse) and card feedback. \
-        `Authorization: Bearer` carries the EHR's JWT and is never read as an API key: send keys in `X-API-Key`."))
+        `Authorization: Bearer` carries the EHR's signed JWT, verified against the trusted issuer's JWKS when the \
+        deployment enables CDS Hooks authentication (`cds_auth`), and is never read as an API key; `X-API-Key` is \
+        accepted where the deployment allows it."))
 )]
 pub struct CdsApiDoc;
 

@@ -571,3 +571,46 @@ async fn connections_over_the_cap_wait_until_one_closes() {
         .expect("served once the first connection closed");
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
 }
+
+/// What actix-http answers before any route or middleware runs (README, "Errors"): a bare
+/// status, no body, and the connection closed. Pinned so a change in actix is noticed; the
+/// service cannot hook these (see the README for why).
+#[tokio::test]
+async fn framework_errors_before_routing_are_bare() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let many_headers: String = (0..100).map(|i| format!("x-h{i}: v\r\n")).collect();
+    for (what, request, status) in [
+        ("not HTTP", "GARBAGE\r\n\r\n".to_owned(), "HTTP/1.1 400"),
+        (
+            "conflicting framing",
+            "POST /v1/triage HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"
+                .to_owned(),
+            "HTTP/1.1 400",
+        ),
+        (
+            "over 96 headers",
+            format!("GET /health HTTP/1.1\r\nHost: x\r\n{many_headers}\r\n"),
+            "HTTP/1.1 431",
+        ),
+    ] {
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut reply = Vec::new();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            stream.read_to_end(&mut reply),
+        )
+        .await
+        .expect("closed by the server")
+        .unwrap();
+        let reply = String::from_utf8_lossy(&reply).to_ascii_lowercase();
+        assert!(
+            reply.starts_with(&status.to_ascii_lowercase()),
+            "{what}: {reply}"
+        );
+        assert!(reply.contains("content-length: 0"), "{what}: {reply}");
+        assert!(!reply.contains("problem+json"), "{what}: {reply}");
+    }
+}
