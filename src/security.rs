@@ -166,10 +166,10 @@ impl Security {
                 .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
                 .last();
             if let Some(client) = forwarded {
-                return client.to_string();
+                return limit_key(client);
             }
         }
-        peer.to_string()
+        limit_key(peer)
     }
 
     fn origin_allowed(&self, origin: &str) -> bool {
@@ -196,6 +196,21 @@ impl Security {
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
             HeaderValue::from_static("x-request-id, retry-after"),
         );
+    }
+}
+
+/// An address as a rate-limit key: IPv4 as is, IPv6 by its /64, since one host commonly
+/// holds a whole /64 and could otherwise take a fresh bucket per address.
+fn limit_key(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
     }
 }
 
@@ -461,6 +476,17 @@ mod tests {
         assert!(sec.take_token("a").is_ok());
         assert_eq!(sec.take_token("a"), Err(1));
         assert!(sec.take_token("b").is_ok());
+    }
+
+    #[test]
+    fn ipv6_peers_share_a_bucket_per_64() {
+        let a: std::net::IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: std::net::IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        let c: std::net::IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(limit_key(a), limit_key(b));
+        assert_ne!(limit_key(a), limit_key(c));
+        let mapped: std::net::IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(limit_key(mapped), "192.0.2.7");
     }
 
     #[test]

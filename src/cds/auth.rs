@@ -284,6 +284,7 @@ impl CdsAuth {
         let key = DecodingKey::from_jwk(&jwk).map_err(|_| Refusal::UnknownKey)?;
         let mut validation = Validation::new(header.alg);
         validation.leeway = self.skew;
+        validation.validate_nbf = true;
         validation.set_audience(&[format!("{}{path}", self.audience), self.audience.clone()]);
         validation.set_issuer(&[&issuer.iss]);
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);

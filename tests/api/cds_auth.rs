@@ -303,6 +303,10 @@ async fn bad_tokens_are_refused() {
             "lives too long",
             sign(&a, &with("exp", json!(now() + 86_400))),
         ),
+        (
+            "not yet valid",
+            sign(&a, &with("nbf", json!(now() + 3_600))),
+        ),
         ("no jti", sign(&a, &no_jti)),
         ("no iat", sign(&a, &no_iat)),
         ("not a JWT", "not-a-jwt".to_owned()),
