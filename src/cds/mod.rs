@@ -198,12 +198,14 @@ fn client(req: &HttpRequest) -> String {
         (status = 200, description = "The service descriptors", body = CdsServices,
             headers(("X-Request-Id" = String, description = "Request id for support")),
             example = json!(dto::services())),
-        (status = 401, description = "No valid `X-API-Key` (`unauthorized`); only when the deployment enables keys",
+        (status = 401, description = "No valid CDS Hooks JWT from a trusted issuer in `Authorization: Bearer`, or no valid \
+            `X-API-Key` where the deployment takes keys here (`unauthorized`, with `WWW-Authenticate: Bearer`); only when the \
+            deployment enables authentication",
             body = Problem, content_type = "application/problem+json"),
         (status = 405, description = "Method not allowed (`method_not_allowed`), with `Allow`",
             body = Problem, content_type = "application/problem+json",
             headers(("Allow" = String, description = "`GET`"))),
-        (status = 429, description = "Rate limit spent (`rate_limited`); only when the deployment enables rate limits",
+        (status = 429, description = "Rate limit spent, or too many failed authentications from this address (`rate_limited`)",
             body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
@@ -239,7 +241,9 @@ pub async fn discovery() -> HttpResponse {
             example = json!(dto::cards_example())),
         (status = 400, description = "The body is not JSON (`malformed_json`)", body = Problem, content_type = "application/problem+json",
             example = json!(dto::problem(ErrorCode::MalformedJson, "syntax error at line 1, column 12"))),
-        (status = 401, description = "No valid `X-API-Key` (`unauthorized`); only when the deployment enables keys",
+        (status = 401, description = "No valid CDS Hooks JWT from a trusted issuer in `Authorization: Bearer`, or no valid \
+            `X-API-Key` where the deployment takes keys here (`unauthorized`, with `WWW-Authenticate: Bearer`); only when the \
+            deployment enables authentication",
             body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No service with this id (`not_found`)", body = Problem, content_type = "application/problem+json",
             example = json!(dto::problem_of(&not_found()))),
@@ -261,7 +265,7 @@ pub async fn discovery() -> HttpResponse {
             `path` points into the request",
             body = Problem, content_type = "application/problem+json",
             example = json!(dto::unknown_code_example())),
-        (status = 429, description = "Rate limit spent (`rate_limited`); only when the deployment enables rate limits",
+        (status = 429, description = "Rate limit spent, or too many failed authentications from this address (`rate_limited`)",
             body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
@@ -586,7 +590,9 @@ async fn run_service(
             example = json!({"received": 1})),
         (status = 400, description = "The body is not JSON (`malformed_json`)", body = Problem, content_type = "application/problem+json",
             example = json!(dto::problem(ErrorCode::MalformedJson, "syntax error at line 1, column 12"))),
-        (status = 401, description = "No valid `X-API-Key` (`unauthorized`); only when the deployment enables keys",
+        (status = 401, description = "No valid CDS Hooks JWT from a trusted issuer in `Authorization: Bearer`, or no valid \
+            `X-API-Key` where the deployment takes keys here (`unauthorized`, with `WWW-Authenticate: Bearer`); only when the \
+            deployment enables authentication",
             body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No service with this id (`not_found`)", body = Problem, content_type = "application/problem+json",
             example = json!(dto::problem_of(&not_found()))),
@@ -604,7 +610,7 @@ async fn run_service(
             (`invalid_request_shape`); a `card` that is not the uuid of a card this service issued (`unknown_card`)", body = Problem,
             content_type = "application/problem+json",
             example = json!(dto::problem_of(&shape("/feedback/0/outcome", "`outcome` must be \"accepted\" or \"overridden\"")))),
-        (status = 429, description = "Rate limit spent (`rate_limited`); only when the deployment enables rate limits",
+        (status = 429, description = "Rate limit spent, or too many failed authentications from this address (`rate_limited`)",
             body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
