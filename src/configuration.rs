@@ -15,6 +15,8 @@ workers = 0
 body_limit_bytes = 65536
 shutdown_timeout_secs = 30
 request_timeout_secs = 10
+max_connections = 4096
+backlog = 1024
 
 [log]
 format = "pretty"
@@ -32,6 +34,21 @@ urgent_line = "NHS 111"
 enabled = false
 open_paths = ["/health", "/ready", "/metrics"]
 keys = []
+failures_per_minute = 10
+failure_burst = 10
+trusted_proxies = []
+
+[cds_auth]
+enabled = false
+audience = ""
+issuers = []
+max_iat_skew_secs = 60
+jwks_cache_secs = 300
+allow_api_key = false
+
+[cds]
+card_key = ""
+max_feedback_entries = 20
 
 [cors]
 allowed_origins = []
@@ -58,6 +75,11 @@ pub struct Settings {
     pub cors: CorsSettings,
     pub security: SecuritySettings,
     pub rate_limit: RateLimitSettings,
+    pub cds_auth: CdsAuthSettings,
+    pub cds: CdsSettings,
+    /// `APP_ENV` (`local` when unset); not read from the files.
+    #[serde(skip)]
+    pub environment: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -71,6 +93,65 @@ pub struct AuthSettings {
     /// environment, `APP__AUTH__KEYS` holds the same list as JSON.
     #[serde(deserialize_with = "list_or_json")]
     pub keys: Vec<ApiKey>,
+    /// Failed authentications allowed per peer address and minute (sustained), and at once;
+    /// beyond them `429 rate_limited` before any credential is checked.
+    pub failures_per_minute: u32,
+    pub failure_burst: u32,
+    /// Peer addresses of reverse proxies whose `X-Forwarded-For` (last entry) names the client
+    /// for rate limiting; from anyone else the header is ignored.
+    pub trusted_proxies: Vec<String>,
+}
+
+/// CDS Hooks 2.0 authentication: the EHR's signed JWT (`Authorization: Bearer`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CdsAuthSettings {
+    pub enabled: bool,
+    /// This service's public base URL (`https://triage.example.org`); a token's `aud` must be
+    /// the called endpoint under it (`{audience}/cds-services/back-pain-triage`) or the URL itself.
+    pub audience: String,
+    /// Trusted EHRs; from the environment, `APP__CDS_AUTH__ISSUERS` as JSON.
+    #[serde(deserialize_with = "list_or_json")]
+    pub issuers: Vec<CdsIssuer>,
+    /// Clock difference tolerated on `exp`, `nbf` and `iat`.
+    pub max_iat_skew_secs: u64,
+    /// How long a fetched JWKS is used before it is fetched again.
+    pub jwks_cache_secs: u64,
+    /// Also accept a valid API key in `X-API-Key` on the CDS routes (needs `auth.enabled`).
+    pub allow_api_key: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CdsIssuer {
+    /// The `iss` the EHR puts in its tokens (exact match).
+    pub iss: String,
+    /// Name for logs, metrics and the audit trail; defaults to `iss`.
+    #[serde(default)]
+    pub client: String,
+    /// Where the EHR publishes its JWKS (https; http only on loopback).
+    #[serde(default)]
+    pub jwks_url: String,
+    /// The JWKS itself as JSON, for offline deployments (instead of `jwks_url`).
+    #[serde(default)]
+    pub jwks: String,
+    /// Accepted `alg` values: `RS384`, `ES384` (CDS Hooks), optionally `RS256`.
+    #[serde(default = "default_algorithms")]
+    pub algorithms: Vec<String>,
+}
+
+fn default_algorithms() -> Vec<String> {
+    vec!["RS384".to_owned(), "ES384".to_owned()]
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CdsSettings {
+    /// Hex HMAC key (at least 32 bytes) that makes card uuids verifiable; every replica needs
+    /// the same. Empty: a random key per process (local only; refused in production).
+    pub card_key: String,
+    /// Most feedback entries one request may carry.
+    pub max_feedback_entries: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -81,26 +162,35 @@ pub struct ApiKey {
 }
 
 /// A list given inline (TOML) or as a JSON string (environment variable).
-fn list_or_json<'de, D>(deserializer: D) -> Result<Vec<ApiKey>, D::Error>
+fn list_or_json<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
 where
     D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
 {
     #[derive(Deserialize)]
     #[serde(untagged)]
-    enum Keys {
-        List(Vec<ApiKey>),
+    enum List<T> {
+        List(Vec<T>),
         Json(String),
     }
-    match Keys::deserialize(deserializer)? {
-        Keys::List(list) => Ok(list),
-        Keys::Json(text) if text.trim().is_empty() => Ok(Vec::new()),
-        Keys::Json(text) => serde_json::from_str(&text).map_err(|e| {
-            serde::de::Error::custom(format!(
-                "auth.keys must be a list of {{client, sha256}}: {e}"
-            ))
+    match List::<T>::deserialize(deserializer)? {
+        List::List(list) => Ok(list),
+        List::Json(text) if text.trim().is_empty() => Ok(Vec::new()),
+        List::Json(text) => serde_json::from_str(&text).map_err(|e| {
+            serde::de::Error::custom(format!("a list given as JSON does not parse: {e}"))
         }),
     }
 }
+
+/// Paths production may leave open: probes, metrics and the API description.
+pub const PRODUCTION_OPEN_PATHS: [&str; 6] = [
+    "/health",
+    "/ready",
+    "/metrics",
+    "/openapi.json",
+    "/docs",
+    "/docs/",
+];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -156,7 +246,80 @@ impl Settings {
         {
             return Err("rate_limit: requests_per_minute and burst must be at least 1".to_owned());
         }
+        if self.auth.failures_per_minute == 0 || self.auth.failure_burst == 0 {
+            return Err(
+                "auth: failures_per_minute and failure_burst must be at least 1".to_owned(),
+            );
+        }
+        if self.server.max_connections == 0 || self.server.backlog == 0 {
+            return Err("server: max_connections and backlog must be at least 1".to_owned());
+        }
+        if self.cds.max_feedback_entries == 0 {
+            return Err("cds.max_feedback_entries must be at least 1".to_owned());
+        }
+        if !self.cds.card_key.is_empty()
+            && (self.cds.card_key.len() < 64 || hex::decode(&self.cds.card_key).is_err())
+        {
+            return Err("cds.card_key must be at least 32 bytes as hex (64 hex digits)".to_owned());
+        }
+        if self.cds_auth.enabled {
+            let a = &self.cds_auth;
+            if !(a.audience.starts_with("https://") || a.audience.starts_with("http://")) {
+                return Err(
+                    "cds_auth.audience must be this service's base URL (https://…)".to_owned(),
+                );
+            }
+            if a.issuers.is_empty() {
+                return Err(
+                    "cds_auth.enabled is true but cds_auth.issuers is empty: no EHR could call"
+                        .to_owned(),
+                );
+            }
+            if a.allow_api_key && !self.auth.enabled {
+                return Err("cds_auth.allow_api_key needs auth.enabled (and auth.keys)".to_owned());
+            }
+        }
+        if self.environment == "production" {
+            // Fail closed: production never starts with a protected route open.
+            if !self.auth.enabled {
+                return Err(
+                    "APP_ENV=production requires auth.enabled = true (API keys on /v1, /fhir)"
+                        .to_owned(),
+                );
+            }
+            if !self.cds_auth.enabled {
+                return Err("APP_ENV=production requires cds_auth.enabled = true with trusted issuers (CDS Hooks JWTs on /cds-services)".to_owned());
+            }
+            if let Some(p) = self
+                .auth
+                .open_paths
+                .iter()
+                .find(|p| !PRODUCTION_OPEN_PATHS.contains(&p.as_str()))
+            {
+                return Err(format!(
+                    "APP_ENV=production: auth.open_paths may only hold probes, metrics and docs, not `{p}`"
+                ));
+            }
+            if self.cds.card_key.is_empty() {
+                return Err(
+                    "APP_ENV=production requires cds.card_key (the same on every replica)"
+                        .to_owned(),
+                );
+            }
+        }
         Ok(())
+    }
+
+    /// Whether nothing asks for credentials anywhere (local development).
+    pub fn open_warnings(&self) -> Vec<&'static str> {
+        let mut warnings = Vec::new();
+        if !self.auth.enabled {
+            warnings.push("authentication is off: /v1 and /fhir answer anyone (set auth.enabled and auth.keys for any shared deployment)");
+        }
+        if !self.cds_auth.enabled && !self.auth.enabled {
+            warnings.push("CDS Hooks authentication is off: anyone can get cards and post feedback (set cds_auth)");
+        }
+        warnings
     }
 }
 
@@ -171,6 +334,11 @@ pub struct ServerSettings {
     pub shutdown_timeout_secs: u64,
     /// Time allowed to receive a request and produce its response.
     pub request_timeout_secs: u64,
+    /// Open connections at most, split evenly across workers; beyond it new connections wait
+    /// in the listen backlog. Keep it below the descriptor limit (`ulimit -n`).
+    pub max_connections: usize,
+    /// Listen backlog (connections the kernel queues before they are accepted).
+    pub backlog: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -221,7 +389,7 @@ impl KnowledgeBaseSettings {
 /// Read settings from `config_dir` (usually `./config`) and the environment.
 pub fn get_settings(config_dir: &Path) -> Result<Settings, config::ConfigError> {
     let environment = std::env::var("APP_ENV").unwrap_or_else(|_| "local".to_owned());
-    Config::builder()
+    let mut settings: Settings = Config::builder()
         .add_source(File::from_str(BUILT_IN, FileFormat::Toml))
         .add_source(File::from(config_dir.join("default.toml")).required(false))
         .add_source(File::from(config_dir.join(format!("{environment}.toml"))).required(false))
@@ -232,7 +400,9 @@ pub fn get_settings(config_dir: &Path) -> Result<Settings, config::ConfigError> 
                 .try_parsing(true),
         )
         .build()?
-        .try_deserialize()
+        .try_deserialize()?;
+    settings.environment = environment;
+    Ok(settings)
 }
 
 /// The defaults alone, for tests and tools.

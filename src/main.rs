@@ -102,6 +102,10 @@ fn serve() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Err(e) = settings.check() {
+        eprintln!("configuration error: {e}");
+        return ExitCode::FAILURE;
+    }
     // Log lines go to a writer thread through a bounded queue, so a request never waits on a
     // `write` to stdout; when the queue is full the request waits rather than dropping a line
     // (audit events must not be lost). The guard flushes the queue when `serve` returns.
@@ -145,7 +149,7 @@ fn serve() -> ExitCode {
     let runtime = match actix_web::rt::System::new().block_on(async {
         let app = Application::build(&settings, Arc::new(kb))?;
         tracing::info!(host = %settings.server.host, port = app.port(), "listening");
-        app.run_until_stopped().await
+        app.run_until_signalled().await
     }) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

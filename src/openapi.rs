@@ -201,8 +201,8 @@ const UNPROCESSABLE: ErrorResponse = ErrorResponse {
 const TOO_MANY_REQUESTS: ErrorResponse = ErrorResponse {
     name: "TooManyRequests",
     status: "429",
-    description: "The client's rate limit is spent (`rate_limited`); only when the deployment \
-        enables rate limits.",
+    description: "The client's rate limit is spent (where the deployment enables rate limits), \
+        or this address made too many failed authentications (`rate_limited`).",
     headers: &[("Retry-After", "Seconds to wait before retrying")],
 };
 const INTERNAL: ErrorResponse = ErrorResponse {

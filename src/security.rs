@@ -1,5 +1,6 @@
-//! Access control and browser-facing protections: API keys, CORS, security headers,
-//! per-client rate limits and request timeouts. Every refusal is problem+json.
+//! Access control and browser-facing protections: API keys, CDS Hooks JWTs, CORS, security
+//! headers, per-client rate limits, a failed-authentication throttle per peer address and
+//! request timeouts. Every refusal is problem+json.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -43,6 +44,11 @@ pub struct Security {
     hsts: Option<HeaderValue>,
     rate: Option<(f64, f64)>,
     buckets: Mutex<HashMap<String, Bucket>>,
+    /// Failed authentications per peer address: (per second, burst) and their buckets.
+    failure_rate: (f64, f64),
+    failures: Mutex<HashMap<String, Bucket>>,
+    trusted_proxies: Vec<std::net::IpAddr>,
+    cds: Option<crate::cds::auth::CdsAuth>,
 }
 
 /// More tracked clients than this and idle buckets are dropped (bounded memory).
@@ -66,6 +72,15 @@ impl Security {
             });
         }
         let rl = &settings.rate_limit;
+        let trusted_proxies = settings
+            .auth
+            .trusted_proxies
+            .iter()
+            .map(|p| {
+                p.parse()
+                    .map_err(|_| format!("auth.trusted_proxies: `{p}` is not an IP address"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Security {
             auth_enabled: settings.auth.enabled,
             open_paths: settings.auth.open_paths.clone(),
@@ -96,6 +111,13 @@ impl Security {
                 )
             }),
             buckets: Mutex::new(HashMap::new()),
+            failure_rate: (
+                f64::from(settings.auth.failures_per_minute) / 60.0,
+                f64::from(settings.auth.failure_burst),
+            ),
+            failures: Mutex::new(HashMap::new()),
+            trusted_proxies,
+            cds: crate::cds::auth::CdsAuth::new(&settings.cds_auth)?,
         })
     }
 
@@ -113,31 +135,41 @@ impl Security {
 
     /// Take one token for `client`; `Err(seconds)` to wait when none is left.
     fn take_token(&self, client: &str) -> Result<(), u64> {
-        let Some((per_second, burst)) = self.rate else {
+        let Some(rate) = self.rate else {
             return Ok(());
         };
-        let Ok(mut buckets) = self.buckets.lock() else {
-            return Ok(());
+        take(&self.buckets, rate, client, true)
+    }
+
+    /// `Err(seconds)` while `peer` has spent its failed authentications.
+    fn failures_left(&self, peer: &str) -> Result<(), u64> {
+        take(&self.failures, self.failure_rate, peer, false)
+    }
+
+    fn record_failure(&self, peer: &str) {
+        let _ = take(&self.failures, self.failure_rate, peer, true);
+    }
+
+    /// The address that rate limits key on: the peer, or for a trusted proxy the last
+    /// `X-Forwarded-For` entry (the one that proxy added). Anyone else's header is ignored,
+    /// or a client could pick a fresh identity per request.
+    fn peer(&self, req: &ServiceRequest) -> String {
+        let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
+            return "unknown".to_owned();
         };
-        let now = Instant::now();
-        if buckets.len() >= MAX_BUCKETS && !buckets.contains_key(client) {
-            let idle = Duration::from_secs_f64(burst / per_second);
-            buckets.retain(|_, b| now.duration_since(b.updated) < idle);
+        if self.trusted_proxies.contains(&peer) {
+            let forwarded = req
+                .headers()
+                .get_all("x-forwarded-for")
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
+                .last();
+            if let Some(client) = forwarded {
+                return limit_key(client);
+            }
         }
-        let bucket = buckets.entry(client.to_owned()).or_insert(Bucket {
-            tokens: burst,
-            updated: now,
-        });
-        bucket.tokens = (bucket.tokens
-            + now.duration_since(bucket.updated).as_secs_f64() * per_second)
-            .min(burst);
-        bucket.updated = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(((1.0 - bucket.tokens) / per_second).ceil().max(1.0) as u64)
-        }
+        limit_key(peer)
     }
 
     fn origin_allowed(&self, origin: &str) -> bool {
@@ -165,6 +197,66 @@ impl Security {
             HeaderValue::from_static("x-request-id, retry-after"),
         );
     }
+}
+
+/// An address as a rate-limit key: IPv4 as is, IPv6 by its /64, since one host commonly
+/// holds a whole /64 and could otherwise take a fresh bucket per address.
+fn limit_key(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
+/// Token bucket `key` in `buckets` at `(per_second, burst)`: take one token when `spend`,
+/// else only look; `Err(seconds)` to wait when none is left. Memory stays bounded.
+fn take(
+    buckets: &Mutex<HashMap<String, Bucket>>,
+    (per_second, burst): (f64, f64),
+    key: &str,
+    spend: bool,
+) -> Result<(), u64> {
+    let Ok(mut buckets) = buckets.lock() else {
+        return Ok(());
+    };
+    let now = Instant::now();
+    if buckets.len() >= MAX_BUCKETS && !buckets.contains_key(key) {
+        let idle = Duration::from_secs_f64(burst / per_second);
+        buckets.retain(|_, b| now.duration_since(b.updated) < idle);
+    }
+    if !spend && !buckets.contains_key(key) {
+        return Ok(());
+    }
+    let bucket = buckets.entry(key.to_owned()).or_insert(Bucket {
+        tokens: burst,
+        updated: now,
+    });
+    bucket.tokens =
+        (bucket.tokens + now.duration_since(bucket.updated).as_secs_f64() * per_second).min(burst);
+    bucket.updated = now;
+    if bucket.tokens >= 1.0 {
+        if spend {
+            bucket.tokens -= 1.0;
+        }
+        Ok(())
+    } else {
+        Err(((1.0 - bucket.tokens) / per_second).ceil().max(1.0) as u64)
+    }
+}
+
+fn rate_limited(seconds: u64) -> ApiError {
+    let mut error = ApiError::new(
+        ErrorCode::RateLimited,
+        format!("rate limit reached; retry after {seconds} s"),
+    );
+    error.retry_after = Some(seconds);
+    error
 }
 
 fn refuse<B>(req: ServiceRequest, error: ApiError) -> ServiceResponse<EitherBody<B>> {
@@ -244,7 +336,65 @@ pub async fn headers_and_cors(
     Ok(res)
 }
 
-/// API keys (when enabled), then the per-client rate limit.
+fn bearer(req: &ServiceRequest) -> Option<&str> {
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        // The scheme name is case-insensitive (RFC 9110 §11.1).
+        .and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then_some(token.trim())
+        })
+}
+
+fn api_key(req: &ServiceRequest) -> Option<&str> {
+    req.headers()
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+}
+
+/// Whether a path is a CDS Hooks route (discovery, service, feedback).
+fn cds_route(path: &str) -> bool {
+    path == "/cds-services" || path.starts_with("/cds-services/")
+}
+
+/// The client the request authenticates as, `None` when it does not.
+async fn authenticate(sec: &Security, req: &ServiceRequest) -> Option<String> {
+    let path = req.path();
+    if cds_route(path) {
+        if let Some(cds) = &sec.cds {
+            // CDS Hooks: the EHR's signed JWT; an API key only where configured.
+            if let Some(token) = bearer(req) {
+                match cds.verify(token, path).await {
+                    Ok(client) => return Some(client),
+                    // A fixed word, never the token or its claims.
+                    Err(reason) => tracing::info!(reason = reason.as_str(), "cds jwt refused"),
+                }
+            }
+            if cds.allow_api_key && sec.auth_enabled {
+                return api_key(req)
+                    .and_then(|k| sec.client_for(k))
+                    .map(str::to_owned);
+            }
+            return None;
+        }
+        // Without CDS authentication the bearer on these paths is still the EHR's JWT, never
+        // an API key (§7.11): keys come in X-API-Key only.
+        return api_key(req)
+            .and_then(|k| sec.client_for(k))
+            .map(str::to_owned);
+    }
+    bearer(req)
+        .or_else(|| api_key(req))
+        .and_then(|k| sec.client_for(k))
+        .map(str::to_owned)
+}
+
+/// Credentials (API keys or CDS Hooks JWTs, when enabled), then the per-client rate limit.
+/// Failed authentications are throttled per peer address, before credentials are checked.
 pub async fn access(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -253,30 +403,28 @@ pub async fn access(
         return Ok(next.call(req).await?.map_into_left_body());
     };
     let open = req.method() == Method::OPTIONS || sec.open_paths.iter().any(|p| p == req.path());
-    let client = if sec.auth_enabled && !open {
-        // On CDS Hooks paths the bearer token is the EHR's JWT, never an API key (§7.11).
-        let bearer_is_key = !req.path().starts_with("/cds-services");
-        let presented = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .filter(|_| bearer_is_key)
-            .and_then(|v| v.to_str().ok())
-            // The scheme name is case-insensitive (RFC 9110 §11.1).
-            .and_then(|v| {
-                let (scheme, key) = v.split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then_some(key)
-            })
-            .or_else(|| req.headers().get("x-api-key").and_then(|v| v.to_str().ok()))
-            .map(str::trim);
-        match presented.and_then(|k| sec.client_for(k)) {
-            Some(name) => Some(name.to_owned()),
+    let needs_auth = if cds_route(req.path()) && sec.cds.is_some() {
+        true
+    } else {
+        sec.auth_enabled
+    };
+    let peer = sec.peer(&req);
+    let client = if needs_auth && !open {
+        if let Err(seconds) = sec.failures_left(&peer) {
+            return Ok(refuse(req, rate_limited(seconds)));
+        }
+        match authenticate(&sec, &req).await {
+            Some(name) => Some(name),
             None => {
+                sec.record_failure(&peer);
                 req.extensions_mut()
                     .insert(Client("unauthenticated".to_owned()));
-                return Ok(refuse(
-                    req,
-                    ApiError::new(ErrorCode::Unauthorized, "send a valid API key"),
-                ));
+                let detail = if cds_route(req.path()) && sec.cds.is_some() {
+                    "send a valid CDS Hooks JWT (Authorization: Bearer) from a trusted issuer"
+                } else {
+                    "send a valid API key"
+                };
+                return Ok(refuse(req, ApiError::new(ErrorCode::Unauthorized, detail)));
             }
         }
     } else {
@@ -286,18 +434,9 @@ pub async fn access(
         req.extensions_mut().insert(Client(name.clone()));
     }
     if !open {
-        let key = client.clone().unwrap_or_else(|| {
-            req.peer_addr()
-                .map(|a| a.ip().to_string())
-                .unwrap_or_else(|| "unknown".to_owned())
-        });
+        let key = client.unwrap_or(peer);
         if let Err(seconds) = sec.take_token(&key) {
-            let mut error = ApiError::new(
-                ErrorCode::RateLimited,
-                format!("rate limit reached; retry after {seconds} s"),
-            );
-            error.retry_after = Some(seconds);
-            return Ok(refuse(req, error));
+            return Ok(refuse(req, rate_limited(seconds)));
         }
     }
     Ok(next.call(req).await?.map_into_left_body())
@@ -337,6 +476,17 @@ mod tests {
         assert!(sec.take_token("a").is_ok());
         assert_eq!(sec.take_token("a"), Err(1));
         assert!(sec.take_token("b").is_ok());
+    }
+
+    #[test]
+    fn ipv6_peers_share_a_bucket_per_64() {
+        let a: std::net::IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: std::net::IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        let c: std::net::IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(limit_key(a), limit_key(b));
+        assert_ne!(limit_key(a), limit_key(c));
+        let mapped: std::net::IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(limit_key(mapped), "192.0.2.7");
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Building and running the HTTP server.
 
-use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
@@ -18,6 +18,41 @@ use crate::openapi;
 pub struct Application {
     port: u16,
     server: Server,
+    drain: Arc<Drain>,
+    shutdown_timeout: Duration,
+}
+
+/// Graceful drain state: set on SIGTERM/SIGINT, read by every response.
+#[derive(Default)]
+pub struct Drain {
+    draining: AtomicBool,
+    connections: Arc<AtomicUsize>,
+}
+
+impl Drain {
+    pub fn draining(&self) -> bool {
+        self.draining.load(Ordering::Relaxed)
+    }
+
+    fn connections(&self) -> usize {
+        self.connections.load(Ordering::Relaxed)
+    }
+}
+
+/// Counts one open connection for as long as actix keeps its connection data.
+struct ConnectionGuard(Arc<AtomicUsize>);
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The soft descriptor limit, where the platform tells (Linux).
+fn descriptor_limit() -> Option<usize> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.split_whitespace().nth(3)?.parse().ok()
 }
 
 /// Every documented path with its methods, for telling 404 from 405.
@@ -51,8 +86,36 @@ impl Application {
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
         );
         let metrics = web::Data::new(crate::metrics::Metrics::new(&kb.version, &kb.digest));
-        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
-        let port = listener.local_addr()?.port();
+        let card_ids = web::Data::new(
+            crate::cds::card_id::CardIds::new(
+                &settings.cds.card_key,
+                settings.cds.max_feedback_entries,
+            )
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
+        );
+        for warning in settings.open_warnings() {
+            tracing::warn!("{warning}");
+        }
+        let drain = Arc::new(Drain::default());
+        let drain_data = web::Data::from(drain.clone());
+        let connections = drain.connections.clone();
+        let workers = if settings.server.workers > 0 {
+            settings.server.workers
+        } else {
+            std::thread::available_parallelism().map_or(1, usize::from)
+        };
+        // actix caps per worker; the setting is the total.
+        let per_worker = settings.server.max_connections.div_ceil(workers).max(1);
+        if let Some(limit) = descriptor_limit() {
+            if settings.server.max_connections + 64 > limit {
+                tracing::warn!(
+                    max_connections = settings.server.max_connections,
+                    descriptor_limit = limit,
+                    "server.max_connections is not below the descriptor limit (ulimit -n): \
+                     raise the limit or lower the cap"
+                );
+            }
+        }
         let doc = openapi::document(&kb);
         let openapi_json = openapi::to_json(&doc).map_err(std::io::Error::other)?;
         let state = web::Data::new(AppState {
@@ -66,7 +129,7 @@ impl Application {
             openapi_json,
             routes: routes(&doc),
         });
-        let mut server = HttpServer::new(move || {
+        let server = HttpServer::new(move || {
             // The last `wrap` is the outermost: span, then headers/CORS, then access control.
             App::new()
                 .wrap(from_fn(crate::security::access))
@@ -75,6 +138,8 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(security.clone())
                 .app_data(metrics.clone())
+                .app_data(card_ids.clone())
+                .app_data(drain_data.clone())
                 .configure(api::configure)
                 .configure(crate::fhir::configure)
                 .configure(crate::cds::configure)
@@ -90,17 +155,32 @@ impl Application {
                 )
                 .default_service(web::to(api::fallback))
         })
-        .listen(listener)?
+        .on_connect(move |_, extensions| {
+            connections.fetch_add(1, Ordering::Relaxed);
+            extensions.insert(ConnectionGuard(connections.clone()));
+        })
+        // Signals are handled in `run_until_signalled`: actix's own graceful stop drops
+        // requests already received but not yet dispatched on keep-alive connections.
+        .disable_signals()
+        .workers(workers)
+        .max_connections(per_worker)
+        .backlog(settings.server.backlog)
+        .keep_alive(Duration::from_secs(5))
         .shutdown_timeout(settings.server.shutdown_timeout_secs)
         .client_request_timeout(Duration::from_secs(
             settings.server.request_timeout_secs.max(1),
-        ));
-        if settings.server.workers > 0 {
-            server = server.workers(settings.server.workers);
-        }
+        ))
+        .bind((settings.server.host.as_str(), settings.server.port))?;
+        let port = server
+            .addrs()
+            .first()
+            .map(|a| a.port())
+            .ok_or_else(|| std::io::Error::other("the server bound no address"))?;
         Ok(Application {
             port,
             server: server.run(),
+            drain,
+            shutdown_timeout: Duration::from_secs(settings.server.shutdown_timeout_secs),
         })
     }
 
@@ -108,8 +188,60 @@ impl Application {
         self.port
     }
 
-    /// Serve until SIGTERM/SIGINT; requests in flight complete first (graceful shutdown).
+    /// Serve until the server is dropped (tests; no signal handling).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+
+    /// Serve until SIGTERM/SIGINT, then drain: stop accepting, answer every request already
+    /// received or still arriving on open connections with `Connection: close`, and stop once
+    /// every connection has closed (idle keep-alive ones after their 5 s timeout) or
+    /// `shutdown_timeout_secs` has passed.
+    pub async fn run_until_signalled(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let drain = self.drain.clone();
+        let timeout = self.shutdown_timeout;
+        actix_web::rt::spawn(async move {
+            wait_for_signal().await;
+            drain.draining.store(true, Ordering::Relaxed);
+            handle.pause().await;
+            tracing::info!(
+                connections = drain.connections(),
+                "draining: no new connections; open ones finish with Connection: close"
+            );
+            let deadline = Instant::now() + timeout;
+            while drain.connections() > 0 && Instant::now() < deadline {
+                actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+            }
+            tracing::info!(left = drain.connections(), "drained; stopping");
+            handle.stop(true).await;
+        });
+        self.server.await
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => {
+                tracing::error!("cannot listen for SIGTERM/SIGINT; drain on Ctrl-C only");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -66,6 +66,24 @@ fn accept_request_id(value: Option<&HeaderValue>) -> Option<String> {
     ok.then(|| s.to_owned())
 }
 
+/// The method as a bounded label: a standard method, else `other`. A client can send any
+/// token as a method; used raw it would grow metrics and log lines without bound.
+pub fn method_label(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method as M;
+    match *method {
+        M::GET => "GET",
+        M::HEAD => "HEAD",
+        M::POST => "POST",
+        M::PUT => "PUT",
+        M::DELETE => "DELETE",
+        M::PATCH => "PATCH",
+        M::OPTIONS => "OPTIONS",
+        M::CONNECT => "CONNECT",
+        M::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
 /// Outermost middleware: the request span and the one line per request.
 ///
 /// The line is written once the response is ready: `request completed` with the status,
@@ -85,15 +103,18 @@ pub async fn request_span(
     let route = req
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_owned());
+    let method = method_label(req.method());
     let span = tracing::info_span!(
         "request",
         request_id = %request_id,
-        method = %req.method(),
+        method = %method,
         route = %route,
     );
-    let method = req.method().to_string();
     let metrics = req
         .app_data::<actix_web::web::Data<crate::metrics::Metrics>>()
+        .cloned();
+    let drain = req
+        .app_data::<actix_web::web::Data<crate::startup::Drain>>()
         .cloned();
     let result = next.call(req).instrument(span.clone()).await;
     let seconds = started.elapsed().as_secs_f64();
@@ -102,7 +123,13 @@ pub async fn request_span(
         Ok(mut res) => {
             let status = res.status().as_u16();
             if let Some(m) = &metrics {
-                m.observe(&route, &method, status, seconds);
+                m.observe(&route, method, status, seconds);
+            }
+            if drain.as_ref().is_some_and(|d| d.draining()) {
+                // Draining: this connection's last response; the client reconnects elsewhere.
+                res.response_mut()
+                    .head_mut()
+                    .set_connection_type(actix_web::http::ConnectionType::Close);
             }
             if let Ok(v) = HeaderValue::from_str(&request_id) {
                 res.headers_mut()

@@ -30,11 +30,13 @@ pub enum ErrorCode {
     RequestTimeout,
     /// CDS Hooks: the prefetch lacks the data the service needs (412).
     PrefetchMissing,
+    /// CDS Hooks feedback for a card uuid this service did not issue (422).
+    UnknownCard,
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 17] = [
         ErrorCode::MalformedJson,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::PayloadTooLarge,
@@ -50,6 +52,7 @@ impl ErrorCode {
         ErrorCode::RateLimited,
         ErrorCode::RequestTimeout,
         ErrorCode::PrefetchMissing,
+        ErrorCode::UnknownCard,
         ErrorCode::Internal,
     ];
 
@@ -70,6 +73,7 @@ impl ErrorCode {
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::RequestTimeout => "request_timeout",
             ErrorCode::PrefetchMissing => "prefetch_missing",
+            ErrorCode::UnknownCard => "unknown_card",
             ErrorCode::Internal => "internal",
         }
     }
@@ -84,7 +88,8 @@ impl ErrorCode {
             | ErrorCode::DerivedAnswerCode
             | ErrorCode::InvalidAnswerValue
             | ErrorCode::MissingRequiredAnswer
-            | ErrorCode::InvalidOption => StatusCode::UNPROCESSABLE_ENTITY,
+            | ErrorCode::InvalidOption
+            | ErrorCode::UnknownCard => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
@@ -112,6 +117,7 @@ impl ErrorCode {
             ErrorCode::RateLimited => "Too many requests",
             ErrorCode::RequestTimeout => "The request took too long",
             ErrorCode::PrefetchMissing => "The CDS Hooks prefetch lacks the data the service needs",
+            ErrorCode::UnknownCard => "The feedback names a card this service did not issue",
             ErrorCode::Internal => "Internal error",
         }
     }

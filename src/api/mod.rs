@@ -67,7 +67,11 @@ pub async fn fallback(
             ErrorCode::MethodNotAllowed,
             format!(
                 "{} is not allowed here; allowed: {}",
-                req.method(),
+                // Never echo an arbitrary client token back.
+                match crate::telemetry::method_label(req.method()) {
+                    "other" => "this method",
+                    known => known,
+                },
                 methods.join(", ")
             ),
         );

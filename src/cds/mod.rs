@@ -4,9 +4,12 @@
 //! Questionnaire from the prefetch, maps it exactly like `POST /fhir/QuestionnaireResponse/$triage`
 //! (same validation, same engine), and answers with one card. Errors are problem+json;
 //! `412 prefetch_missing` when the prefetch lacks the response. `Authorization: Bearer` on
-//! these paths is the EHR's JWT (CDS Hooks security), never an API key (reference §7.11).
+//! these paths is the EHR's JWT (CDS Hooks security, verified in `auth`), never an API key
+//! (reference §7.11).
 
+pub mod auth;
 pub mod card;
+pub mod card_id;
 pub mod dto;
 
 use actix_web::http::header;
@@ -36,7 +39,9 @@ pub const HOOK: &str = "patient-view";
     components(schemas(crate::fhir::schema::FhirBundle)),
     tags((name = "cds-hooks", description = "CDS Hooks 2.0: discovery, the `patient-view` back-pain triage \
         service (one card from the patient's newest back-pain-triage QuestionnaireResponse) and card feedback. \
-        `Authorization: Bearer` carries the EHR's JWT and is never read as an API key: send keys in `X-API-Key`."))
+        `Authorization: Bearer` carries the EHR's signed JWT, verified against the trusted issuer's JWKS when the \
+        deployment enables CDS Hooks authentication (`cds_auth`), and is never read as an API key; `X-API-Key` is \
+        accepted where the deployment allows it."))
 )]
 pub struct CdsApiDoc;
 
@@ -193,12 +198,14 @@ fn client(req: &HttpRequest) -> String {
         (status = 200, description = "The service descriptors", body = CdsServices,
             headers(("X-Request-Id" = String, description = "Request id for support")),
             example = json!(dto::services())),
-        (status = 401, description = "No valid `X-API-Key` (`unauthorized`); only when the deployment enables keys",
+        (status = 401, description = "No valid CDS Hooks JWT from a trusted issuer in `Authorization: Bearer`, or no valid \
+            `X-API-Key` where the deployment takes keys here (`unauthorized`, with `WWW-Authenticate: Bearer`); only when the \
+            deployment enables authentication",
             body = Problem, content_type = "application/problem+json"),
         (status = 405, description = "Method not allowed (`method_not_allowed`), with `Allow`",
             body = Problem, content_type = "application/problem+json",
             headers(("Allow" = String, description = "`GET`"))),
-        (status = 429, description = "Rate limit spent (`rate_limited`); only when the deployment enables rate limits",
+        (status = 429, description = "Rate limit spent, or too many failed authentications from this address (`rate_limited`)",
             body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
@@ -234,7 +241,9 @@ pub async fn discovery() -> HttpResponse {
             example = json!(dto::cards_example())),
         (status = 400, description = "The body is not JSON (`malformed_json`)", body = Problem, content_type = "application/problem+json",
             example = json!(dto::problem(ErrorCode::MalformedJson, "syntax error at line 1, column 12"))),
-        (status = 401, description = "No valid `X-API-Key` (`unauthorized`); only when the deployment enables keys",
+        (status = 401, description = "No valid CDS Hooks JWT from a trusted issuer in `Authorization: Bearer`, or no valid \
+            `X-API-Key` where the deployment takes keys here (`unauthorized`, with `WWW-Authenticate: Bearer`); only when the \
+            deployment enables authentication",
             body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No service with this id (`not_found`)", body = Problem, content_type = "application/problem+json",
             example = json!(dto::problem_of(&not_found()))),
@@ -256,7 +265,7 @@ pub async fn discovery() -> HttpResponse {
             `path` points into the request",
             body = Problem, content_type = "application/problem+json",
             example = json!(dto::unknown_code_example())),
-        (status = 429, description = "Rate limit spent (`rate_limited`); only when the deployment enables rate limits",
+        (status = 429, description = "Rate limit spent, or too many failed authentications from this address (`rate_limited`)",
             body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
@@ -266,8 +275,9 @@ pub async fn service(
     id: web::Path<String>,
     payload: web::Payload,
     state: web::Data<AppState>,
+    cards: web::Data<card_id::CardIds>,
 ) -> HttpResponse {
-    match run_service(&req, &id, payload, &state).await {
+    match run_service(&req, &id, payload, &state, &cards).await {
         Ok(response) => response,
         Err(error) => problem(error),
     }
@@ -499,6 +509,7 @@ async fn run_service(
     id: &str,
     payload: web::Payload,
     state: &AppState,
+    cards: &card_id::CardIds,
 ) -> Result<HttpResponse, ApiError> {
     if id != SERVICE_ID {
         return Err(not_found());
@@ -534,7 +545,11 @@ async fn run_service(
         ));
     };
     crate::telemetry::record_assessment(req, &response);
-    let card = card::card(&response, uuid::Uuid::new_v4().to_string());
+    let card_uuid = cards.issue().map_err(|e| {
+        tracing::error!(error = %e, "cannot issue a card id");
+        ApiError::new(ErrorCode::Internal, "internal error")
+    })?;
+    let card = card::card(&response, card_uuid.to_string());
     tracing::info!(
         target: "audit",
         event = "cds_card",
@@ -556,7 +571,8 @@ async fn run_service(
 /// Give feedback on a card
 ///
 /// CDS Hooks 2.0 feedback: whether the clinician accepted or overrode each card, with the
-/// override reason. Each entry becomes one event on the `audit` log target
+/// override reason. Only cards this service issued are accepted (their uuids carry a keyed
+/// tag), at most `cds.max_feedback_entries` per request. Each entry becomes one event on the `audit` log target
 /// (`event = "cds_feedback"`: card uuid, outcome, override reason code); comments are never
 /// logged.
 #[utoipa::path(
@@ -574,7 +590,9 @@ async fn run_service(
             example = json!({"received": 1})),
         (status = 400, description = "The body is not JSON (`malformed_json`)", body = Problem, content_type = "application/problem+json",
             example = json!(dto::problem(ErrorCode::MalformedJson, "syntax error at line 1, column 12"))),
-        (status = 401, description = "No valid `X-API-Key` (`unauthorized`); only when the deployment enables keys",
+        (status = 401, description = "No valid CDS Hooks JWT from a trusted issuer in `Authorization: Bearer`, or no valid \
+            `X-API-Key` where the deployment takes keys here (`unauthorized`, with `WWW-Authenticate: Bearer`); only when the \
+            deployment enables authentication",
             body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No service with this id (`not_found`)", body = Problem, content_type = "application/problem+json",
             example = json!(dto::problem_of(&not_found()))),
@@ -588,10 +606,11 @@ async fn run_service(
             example = json!(dto::problem(ErrorCode::PayloadTooLarge, "the body must be at most 65536 bytes"))),
         (status = 415, description = "Not `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json",
             example = json!(dto::problem(ErrorCode::UnsupportedMediaType, "send the body with Content-Type: application/json"))),
-        (status = 422, description = "Not a CDS Hooks feedback body (`invalid_request_shape`)", body = Problem,
+        (status = 422, description = "Not a CDS Hooks feedback body, or more than `cds.max_feedback_entries` (20) entries \
+            (`invalid_request_shape`); a `card` that is not the uuid of a card this service issued (`unknown_card`)", body = Problem,
             content_type = "application/problem+json",
             example = json!(dto::problem_of(&shape("/feedback/0/outcome", "`outcome` must be \"accepted\" or \"overridden\"")))),
-        (status = 429, description = "Rate limit spent (`rate_limited`); only when the deployment enables rate limits",
+        (status = 429, description = "Rate limit spent, or too many failed authentications from this address (`rate_limited`)",
             body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
@@ -601,8 +620,9 @@ pub async fn feedback(
     id: web::Path<String>,
     payload: web::Payload,
     state: web::Data<AppState>,
+    cards: web::Data<card_id::CardIds>,
 ) -> HttpResponse {
-    match run_feedback(&req, &id, payload, &state).await {
+    match run_feedback(&req, &id, payload, &state, &cards).await {
         Ok(response) => response,
         Err(error) => problem(error),
     }
@@ -616,13 +636,22 @@ struct Feedback {
     accepted_suggestions: usize,
 }
 
-fn parse_feedback(body: &Value) -> Result<Vec<Feedback>, ApiError> {
+fn parse_feedback(body: &Value, cards: &card_id::CardIds) -> Result<Vec<Feedback>, ApiError> {
     let Some(Value::Array(entries)) = body.get("feedback") else {
         return Err(shape(
             "/feedback",
             "`feedback` is required: an array of card outcomes",
         ));
     };
+    if entries.len() > cards.max_feedback {
+        return Err(shape(
+            "/feedback",
+            format!(
+                "at most {} feedback entries per request",
+                cards.max_feedback
+            ),
+        ));
+    }
     let mut out = Vec::with_capacity(entries.len());
     for (i, entry) in entries.iter().enumerate() {
         let at = |key: &str| format!("/feedback/{i}{key}");
@@ -634,6 +663,13 @@ fn parse_feedback(body: &Value) -> Result<Vec<Feedback>, ApiError> {
             .and_then(Value::as_str)
             .and_then(hyphenated_uuid)
             .ok_or_else(|| shape(&at("/card"), "`card` is required: the card's `uuid`"))?;
+        if !cards.verify(&card) {
+            return Err(ApiError::field(
+                ErrorCode::UnknownCard,
+                at("/card"),
+                "`card` is not the uuid of a card this service issued",
+            ));
+        }
         let outcome = match entry.get("outcome").and_then(Value::as_str) {
             Some("accepted") => "accepted",
             Some("overridden") => "overridden",
@@ -712,6 +748,7 @@ async fn run_feedback(
     id: &str,
     payload: web::Payload,
     state: &AppState,
+    cards: &card_id::CardIds,
 ) -> Result<HttpResponse, ApiError> {
     if id != SERVICE_ID {
         return Err(not_found());
@@ -719,7 +756,7 @@ async fn run_feedback(
     require_json(req)?;
     let body = read_body(req, payload, state.body_limit, state.body_timeout).await?;
     let body: Value = crate::api::json::parse_strict(&body)?;
-    let entries = parse_feedback(&body)?;
+    let entries = parse_feedback(&body, cards)?;
     let request_id = request_id(req);
     let client = client(req);
     for f in &entries {

@@ -475,11 +475,97 @@ async fn the_bearer_jwt_is_not_an_api_key() {
     assert_eq!(with_jwt_and_key.status(), 200);
 }
 
+/// The uuid of a card the service issued (feedback is accepted only for those).
+async fn issued_card(app: &TestApp) -> String {
+    let form = form(app).await;
+    let qr = qr_for(
+        &form,
+        &json!({"age_years": 40, "sex": "male"}),
+        "2026-01-15T09:00:00Z",
+    );
+    let r = post(
+        app,
+        SERVICE,
+        &call(Some(json!({"questionnaireResponse": qr}))),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body["cards"][0]["uuid"].as_str().unwrap().to_owned()
+}
+
+fn feedback_entry(card: &str) -> Value {
+    json!({"card": card, "outcome": "overridden",
+           "overrideReason": {"reason": {"system": "urn:spasm-triage:cds-override-reason", "code": "already-assessed"}},
+           "outcomeTimestamp": "2026-01-15T09:40:00Z"})
+}
+
+#[tokio::test]
+async fn feedback_for_a_card_never_issued_is_refused_and_not_audited() {
+    let app = spawn_app().await;
+    let forged: Vec<String> = (0..50).map(|_| uuid::Uuid::new_v4().to_string()).collect();
+    let body =
+        json!({"feedback": forged.iter().take(20).map(|c| feedback_entry(c)).collect::<Vec<_>>()});
+    let r = post(&app, &format!("{SERVICE}/feedback"), &body).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.body["code"], "unknown_card");
+    assert_eq!(r.body["errors"][0]["path"], "/feedback/0/card");
+    // One issued card does not carry forged ones along.
+    let card = issued_card(&app).await;
+    let body = json!({"feedback": [feedback_entry(&card), feedback_entry(&forged[20])]});
+    let r = post(&app, &format!("{SERVICE}/feedback"), &body).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.body["errors"][0]["path"], "/feedback/1/card");
+    // A card uuid with one character changed is not one we issued.
+    let last = if card.ends_with('0') { '1' } else { '0' };
+    let altered = format!("{}{last}", &card[..card.len() - 1]);
+    let r = post(
+        &app,
+        &format!("{SERVICE}/feedback"),
+        &json!({"feedback": [feedback_entry(&altered)]}),
+    )
+    .await;
+    assert_eq!(r.body["code"], "unknown_card", "{}", r.text);
+    // Another deployment's key (each test server draws its own) does not verify ours.
+    let other = spawn_app().await;
+    let r = post(
+        &other,
+        &format!("{SERVICE}/feedback"),
+        &json!({"feedback": [feedback_entry(&card)]}),
+    )
+    .await;
+    assert_eq!(r.body["code"], "unknown_card", "{}", r.text);
+    // At most 20 entries per request, even for issued cards.
+    let many: Vec<Value> = (0..21).map(|_| feedback_entry(&card)).collect();
+    let r = post(
+        &app,
+        &format!("{SERVICE}/feedback"),
+        &json!({"feedback": many}),
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.body["code"], "invalid_request_shape");
+    assert!(r.body["detail"].as_str().unwrap().contains("at most 20"));
+    let logs = captured_logs();
+    for f in &forged {
+        assert!(
+            !logs.contains(f.as_str()),
+            "a forged card reached the audit trail"
+        );
+    }
+    let ok = post(
+        &app,
+        &format!("{SERVICE}/feedback"),
+        &json!({"feedback": [feedback_entry(&card)]}),
+    )
+    .await;
+    assert_eq!(ok.status, 200, "{}", ok.text);
+}
+
 #[tokio::test]
 async fn feedback_is_acknowledged_and_audited_without_free_text() {
     let app = spawn_app().await;
-    let card = uuid::Uuid::new_v4().to_string();
-    let accepted = uuid::Uuid::new_v4().to_string();
+    let card = issued_card(&app).await;
+    let accepted = issued_card(&app).await;
     let body = json!({"feedback": [
         {"card": card, "outcome": "overridden",
          "overrideReason": {"reason": {"system": "urn:spasm-triage:cds-override-reason", "code": "already-assessed"},
@@ -494,7 +580,7 @@ async fn feedback_is_acknowledged_and_audited_without_free_text() {
     let logs = captured_logs();
     let line = logs
         .lines()
-        .find(|l| l.contains(&card) && l.contains("\"target\":\"audit\""))
+        .find(|l| l.contains(&card) && l.contains("\"event\":\"cds_feedback\""))
         .expect("an audit event for the feedback");
     let event: Value = serde_json::from_str(line).unwrap();
     assert_eq!(event["fields"]["event"], "cds_feedback");
@@ -587,12 +673,13 @@ async fn feedback_is_acknowledged_and_audited_without_free_text() {
 #[tokio::test]
 async fn feedback_takes_nulls_as_absent_and_logs_free_text_codes_as_other() {
     let app = spawn_app().await;
-    let card = uuid::Uuid::new_v4().to_string();
+    let card = issued_card(&app).await;
+    let second = issued_card(&app).await;
     let body = json!({"feedback": [
         {"card": card, "outcome": "overridden", "acceptedSuggestions": null,
          "overrideReason": {"reason": {"system": null, "code": "FREE-patient said it is fine"}, "userComment": null},
          "outcomeTimestamp": "2026-01-15t09:40:00.5+01:00"},
-        {"card": uuid::Uuid::new_v4().to_string(), "outcome": "accepted", "overrideReason": {"reason": null},
+        {"card": second, "outcome": "accepted", "overrideReason": {"reason": null},
          "outcomeTimestamp": "2028-02-29T23:59:60Z"}
     ]});
     let r = post(&app, &format!("{SERVICE}/feedback"), &body).await;
@@ -601,7 +688,7 @@ async fn feedback_takes_nulls_as_absent_and_logs_free_text_codes_as_other() {
     let logs = captured_logs();
     let line = logs
         .lines()
-        .find(|l| l.contains(&card) && l.contains("\"target\":\"audit\""))
+        .find(|l| l.contains(&card) && l.contains("\"event\":\"cds_feedback\""))
         .expect("an audit event for the feedback");
     let event: Value = serde_json::from_str(line).unwrap();
     assert_eq!(event["fields"]["override_reason"], "other");

@@ -416,3 +416,204 @@ async fn refusals_under_fhir_are_operation_outcomes() {
     assert_eq!(r.status(), 401);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
 }
+
+#[tokio::test]
+async fn made_up_methods_and_paths_never_become_labels_or_log_fields() {
+    let app = spawn_app().await;
+    let before = app.get("/metrics").await.text;
+    let filler = "A".repeat(1000);
+    for i in 0..40 {
+        let method = reqwest::Method::from_bytes(format!("M{i}{filler}").as_bytes()).unwrap();
+        let r = app
+            .client
+            .request(method, format!("{}/made-up-{i}-{filler}", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
+        // A known path with an unknown method: 405, and the method is not echoed.
+        let method = reqwest::Method::from_bytes(format!("X{i}{filler}").as_bytes()).unwrap();
+        let r = app
+            .client
+            .request(method, format!("{}/v1/triage", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 405);
+        assert!(!r.text().await.unwrap().contains(&filler));
+    }
+    let after = app.get("/metrics").await.text;
+    assert!(!after.contains(&filler), "a client string became a label");
+    assert!(!after.contains("made-up"), "a raw path became a label");
+    let other = "http_requests_total{route=\"unmatched\",method=\"other\",status=\"404\"}";
+    assert_eq!(
+        metric(&after, other),
+        metric(&before, other) + 40.0,
+        "{after}"
+    );
+    let known = "http_requests_total{route=\"/v1/triage\",method=\"other\",status=\"405\"}";
+    assert!(metric(&after, known) >= 40.0, "{after}");
+    // Bounded: 80 odd requests add at most a few series, not 80.
+    assert!(
+        after.len() < before.len() + 8_000,
+        "{} -> {}",
+        before.len(),
+        after.len()
+    );
+    assert!(
+        !captured_logs().contains(&filler),
+        "a client method reached the logs"
+    );
+}
+
+#[tokio::test]
+async fn wrong_keys_are_throttled_per_peer_with_retry_after() {
+    let app = app_with_keys().await;
+    let url = format!("{}/v1/triage", app.address);
+    let send = |key: &'static str, forwarded: Option<&'static str>| {
+        let mut req = app.client.post(&url).bearer_auth(key).json(&triage_body());
+        if let Some(f) = forwarded {
+            req = req.header("x-forwarded-for", f);
+        }
+        req.send()
+    };
+    // The default allowance: 10 failures at once.
+    for i in 0..10 {
+        assert_eq!(
+            send("wrong", None).await.unwrap().status(),
+            401,
+            "attempt {i}"
+        );
+    }
+    let limited = send("wrong", None).await.unwrap();
+    assert_eq!(limited.status(), 429);
+    let retry: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert_eq!(
+        limited.headers()["content-type"],
+        "application/problem+json"
+    );
+    let body: serde_json::Value = limited.json().await.unwrap();
+    assert_eq!(body["code"], "rate_limited");
+    // Throttled before any credential is checked, so guessing gains nothing meanwhile.
+    assert_eq!(send(KEY, None).await.unwrap().status(), 429);
+    // A forwarded header from a peer that is not a trusted proxy is no fresh identity.
+    assert_eq!(
+        send("wrong", Some("203.0.113.9")).await.unwrap().status(),
+        429
+    );
+    // Probes stay open.
+    assert_eq!(app.get("/health").await.status, 200);
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_failures_count_per_forwarded_client() {
+    let mut settings = test_settings();
+    settings.auth.enabled = true;
+    settings.auth.keys = vec![ApiKey {
+        client: "clinic-proxy".into(),
+        sha256: hex::encode(Sha256::digest(KEY.as_bytes())),
+    }];
+    settings.auth.failure_burst = 2;
+    settings.auth.trusted_proxies = vec!["127.0.0.1".into()];
+    let app = spawn_app_with(settings).await;
+    let url = format!("{}/v1/vocabulary", app.address);
+    let send = |forwarded: &'static str| {
+        app.client
+            .get(&url)
+            .header("x-api-key", "wrong")
+            .header("x-forwarded-for", forwarded)
+            .send()
+    };
+    // The proxy appends the client it saw; earlier entries are the client's own claims.
+    assert_eq!(send("198.51.100.1, 10.0.0.1").await.unwrap().status(), 401);
+    assert_eq!(send("198.51.100.2, 10.0.0.1").await.unwrap().status(), 401);
+    assert_eq!(send("10.0.0.1").await.unwrap().status(), 429);
+    assert_eq!(send("10.0.0.2").await.unwrap().status(), 401);
+}
+
+#[tokio::test]
+async fn connections_over_the_cap_wait_until_one_closes() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut settings = test_settings();
+    settings.server.workers = 1;
+    settings.server.max_connections = 1;
+    let app = spawn_app_with(settings).await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let request = format!("GET /health HTTP/1.1\r\nHost: {address}\r\n\r\n");
+    async fn read_reply(stream: &mut tokio::net::TcpStream) -> String {
+        let mut reply = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !String::from_utf8_lossy(&reply).contains("{\"status\":\"ok\"}") {
+            let n = stream.read(&mut buf).await.unwrap();
+            assert!(n > 0, "closed: {}", String::from_utf8_lossy(&reply));
+            reply.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&reply).into_owned()
+    }
+    let mut first = tokio::net::TcpStream::connect(&address).await.unwrap();
+    first.write_all(request.as_bytes()).await.unwrap();
+    assert!(read_reply(&mut first).await.starts_with("HTTP/1.1 200"));
+    // The first connection stays open (keep-alive): the second waits in the backlog.
+    let mut second = tokio::net::TcpStream::connect(&address).await.unwrap();
+    second.write_all(request.as_bytes()).await.unwrap();
+    let mut byte = [0u8; 1];
+    let early = tokio::time::timeout(
+        std::time::Duration::from_millis(500),
+        second.read(&mut byte),
+    )
+    .await;
+    assert!(early.is_err(), "served over the cap: {early:?}");
+    drop(first);
+    let reply = tokio::time::timeout(std::time::Duration::from_secs(10), read_reply(&mut second))
+        .await
+        .expect("served once the first connection closed");
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+}
+
+/// What actix-http answers before any route or middleware runs (README, "Errors"): a bare
+/// status, no body, and the connection closed. Pinned so a change in actix is noticed; the
+/// service cannot hook these (see the README for why).
+#[tokio::test]
+async fn framework_errors_before_routing_are_bare() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let many_headers: String = (0..100).map(|i| format!("x-h{i}: v\r\n")).collect();
+    for (what, request, status) in [
+        ("not HTTP", "GARBAGE\r\n\r\n".to_owned(), "HTTP/1.1 400"),
+        (
+            "conflicting framing",
+            "POST /v1/triage HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"
+                .to_owned(),
+            "HTTP/1.1 400",
+        ),
+        (
+            "over 96 headers",
+            format!("GET /health HTTP/1.1\r\nHost: x\r\n{many_headers}\r\n"),
+            "HTTP/1.1 431",
+        ),
+    ] {
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut reply = Vec::new();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            stream.read_to_end(&mut reply),
+        )
+        .await
+        .expect("closed by the server")
+        .unwrap();
+        let reply = String::from_utf8_lossy(&reply).to_ascii_lowercase();
+        assert!(
+            reply.starts_with(&status.to_ascii_lowercase()),
+            "{what}: {reply}"
+        );
+        assert!(reply.contains("content-length: 0"), "{what}: {reply}");
+        assert!(!reply.contains("problem+json"), "{what}: {reply}");
+    }
+}

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod cds;
+mod cds_auth;
 mod compat;
 mod errors;
 mod fhir;
