@@ -30,8 +30,8 @@ fn answers(pairs: &[(&str, Value)]) -> Map<String, Value> {
 fn a_deprecated_enum_value_is_mapped_to_its_replacement() {
     let kb = variant(
         "vocabulary.toml",
-        "values = [\"sudden\", \"gradual\", \"unknown\"]",
-        "values = [\"sudden\", \"gradual\", \"unknown\", \"abrupt\"]\ndeprecated_values = [{ value = \"abrupt\", replaced_by = \"sudden\", since = \"2026.12.0\", deprecated_on = \"2026-12-07\", note = \"say sudden\" }]",
+        "values = [\"sudden\", \"gradual\", \"unknown\"]\nlabels = { sudden = \"Suddenly\",",
+        "values = [\"sudden\", \"gradual\", \"unknown\", \"abrupt\"]\ndeprecated_values = [{ value = \"abrupt\", replaced_by = \"sudden\", since = \"2026.12.0\", deprecated_on = \"2026-12-07\", note = \"say sudden\" }]\nlabels = { abrupt = \"Abruptly\", sudden = \"Suddenly\",",
     );
     let onset = kb.vocabulary.lookup("onset_type").unwrap();
     let kind = &kb.vocabulary.code(onset).kind;
