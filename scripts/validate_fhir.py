@@ -14,6 +14,7 @@ inputs. Exits non-zero on any validation error or unexpected answer.
 import glob
 import json
 import os
+import pathlib
 import sys
 import urllib.error
 import urllib.request
@@ -154,8 +155,9 @@ def validate(resource, where):
         validate(inner, f"{where} contained[{i}]")
 
 
-def form_of(questionnaire):
-    """linkId -> (type, repeats, answer-option system), and the groups in order."""
+def form_of(questionnaire, older=()):
+    """linkId -> (type, repeats, answer-option system), and the groups in order. Items only
+    an older Questionnaire version has (deprecated codes, still accepted) come from `older`."""
     items, groups = {}, []
     for group in questionnaire["item"]:
         codes = []
@@ -165,6 +167,17 @@ def form_of(questionnaire):
             items[item["linkId"]] = (item["type"], item.get("repeats", False), system)
             codes.append(item["linkId"])
         groups.append((group["linkId"], codes))
+    for old in older:
+        for group in old["item"]:
+            for item in group["item"]:
+                if item["linkId"] in items:
+                    continue
+                options = item.get("answerOption") or [{}]
+                system = options[0].get("valueCoding", {}).get("system")
+                items[item["linkId"]] = (item["type"], item.get("repeats", False), system)
+                for name, codes in groups:
+                    if name == group["linkId"]:
+                        codes.append(item["linkId"])
     return items, groups
 
 
@@ -213,7 +226,8 @@ def main():
     if status != 200 or not ctype.startswith("application/fhir+json"):
         raise SystemExit(f"GET Questionnaire: {status} {ctype}")
     validate(questionnaire, "Questionnaire")
-    form = form_of(questionnaire)
+    older = [json.loads(p.read_text()) for p in sorted((pathlib.Path(__file__).resolve().parent.parent / "tests" / "compat").glob("*/questionnaire.json"))]
+    form = form_of(questionnaire, older)
 
     cases = sorted(glob.glob(os.path.join(ROOT, "tests", "cases", "*.json")))
     if len(cases) < 18:

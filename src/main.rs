@@ -82,6 +82,19 @@ fn kb_check(dir: Option<PathBuf>) -> ExitCode {
                 kb.floors.len(),
                 kb.causes.len()
             );
+            for c in knowledge::i18n::coverage(&kb) {
+                println!(
+                    "translations `{}`: {} of {} texts ({:.0}%), {} signed off; untranslated texts are served in English and listed in the response's `language.untranslated`",
+                    c.language,
+                    c.translated,
+                    c.total,
+                    100.0 * c.translated as f64 / c.total.max(1) as f64,
+                    c.signed_off
+                );
+                if !c.missing.is_empty() {
+                    println!("  missing: {}", c.missing.join(", "));
+                }
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {

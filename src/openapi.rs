@@ -650,34 +650,57 @@ fn answers_schema(kb: &KnowledgeBase) -> Schema {
                 v.note
             ));
         }
+        // `null`: asked, no answer (not asked again); never for the required answers.
+        let nullable = !REQUIRED_ANSWERS.contains(&c.code.as_str());
+        if nullable {
+            description.push_str(" `null`: asked, and the person could not or would not answer (read as unknown; not asked again in `next_questions`).");
+        }
+        let typed = |t: Type| -> SchemaType {
+            if nullable {
+                SchemaType::from_iter([t, Type::Null])
+            } else {
+                SchemaType::Type(t)
+            }
+        };
+        let choices = |values: Vec<&str>| -> ObjectBuilder {
+            let mut listed: Vec<serde_json::Value> =
+                values.into_iter().map(serde_json::Value::from).collect();
+            if nullable {
+                listed.push(serde_json::Value::Null);
+            }
+            ObjectBuilder::new()
+                .schema_type(typed(Type::String))
+                .enum_values(Some(listed))
+        };
         let property: Schema = match &c.kind {
-            ValueKind::Tri => string_enum(["present", "absent", "unknown"])
+            ValueKind::Tri => choices(vec!["present", "absent", "unknown"])
                 .description(Some(description))
                 .deprecated(deprecated)
                 .into(),
             ValueKind::Integer { min, max } => ObjectBuilder::new()
-                .schema_type(SchemaType::Type(Type::Integer))
+                .schema_type(typed(Type::Integer))
                 .minimum(Some(*min))
                 .maximum(Some(*max))
                 .description(Some(description))
                 .deprecated(deprecated)
                 .into(),
             ValueKind::Number { min, max } => ObjectBuilder::new()
-                .schema_type(SchemaType::Type(Type::Number))
+                .schema_type(typed(Type::Number))
                 .minimum(Some(*min))
                 .maximum(Some(*max))
                 .description(Some(description))
                 .deprecated(deprecated)
                 .into(),
-            ValueKind::Enum { values } => string_enum(values.iter().map(String::as_str))
+            ValueKind::Enum { values } => choices(values.iter().map(String::as_str).collect())
                 .description(Some(description))
                 .deprecated(deprecated)
                 .into(),
-            ValueKind::Response => string_enum(RESPONSE_VALUES)
+            ValueKind::Response => choices(RESPONSE_VALUES.to_vec())
                 .description(Some(description))
                 .deprecated(deprecated)
                 .into(),
             ValueKind::Set { values } => ArrayBuilder::new()
+                .schema_type(typed(Type::Array))
                 .items(string_enum(values.iter().map(String::as_str)))
                 .unique_items(true)
                 .description(Some(description))

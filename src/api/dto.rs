@@ -7,8 +7,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::engine::answers::Mapped;
-use crate::engine::{Answers, Assessment, Audience, StartBackScore};
-use crate::knowledge::{KnowledgeBase, MedStatus, Review, Source};
+use crate::engine::{Answers, Assessment, Audience, NextQuestion, StartBackScore};
+use crate::knowledge::i18n::{RESPONSE_LABELS, TRI_LABELS};
+use crate::knowledge::{
+    CodeDef, KnowledgeBase, MedStatus, Review, Source, ValueKind, RESPONSE_VALUES,
+};
+
+use super::language::Lang;
 
 /// `POST /v1/triage` request body.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -28,6 +33,11 @@ pub struct TriageOptions {
     /// `patient` (default) or `clinician` (adds clinician texts and full evidence).
     #[serde(default)]
     pub audience: AudienceDto,
+    /// Language of the patient texts: `en` (default) or `es`. Wins over `Accept-Language`;
+    /// a language without a translation catalog is refused (`invalid_option`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, example = "es")]
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
@@ -474,6 +484,84 @@ pub struct TriageResponse<'a> {
     /// replacements before the assessment (also signalled by `Deprecation` and `Sunset`
     /// headers). Empty when the request used only current codes.
     pub warnings: Vec<WarningDto<'a>>,
+    /// The unanswered questions that matter most now, most important first (at most 5):
+    /// required safety screens not yet asked, then questions that could still raise the
+    /// level, then those a medicine waits on, then those that refine a cause, then STarT
+    /// Back. A form that asks the first, adds the answer and posts again reaches a complete
+    /// assessment. A question answered in any way (also `unknown`, or `null` for "asked,
+    /// no answer") is not asked again. Empty at `emergency_ambulance`; at `emergency` only
+    /// what could make it more urgent.
+    pub next_questions: Vec<NextQuestionDto<'a>>,
+    /// The language of the patient texts and which texts fell back to English.
+    pub language: LanguageDto<'a>,
+}
+
+/// The language the patient texts are in.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LanguageDto<'a> {
+    /// `en`, or a translation chosen by `options.language` or `Accept-Language` (also sent
+    /// as `Content-Language`).
+    #[schema(example = "es")]
+    pub code: &'a str,
+    /// Keys of texts this language has no translation of yet, served in English (empty
+    /// for English). Keys name texts as `config/rules/i18n/*.toml` does.
+    pub untranslated: Vec<String>,
+}
+
+/// A question to ask next, ready to show.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NextQuestionDto<'a> {
+    /// The answer code to send back in `answers`.
+    #[schema(example = "saddle_numbness")]
+    pub code: &'a str,
+    /// The question, in the response's language.
+    pub question: &'a str,
+    #[serde(rename = "type")]
+    #[schema(value_type = ValueTypeDto)]
+    pub value_type: &'static str,
+    /// Allowed values (tri, enum, set, response), in the order to show them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub values: Option<Vec<&'a str>>,
+    /// What to show for each of `values`, in the same order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub labels: Option<Vec<&'a str>>,
+    /// Smallest allowed value (integer and number).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub minimum: Option<f64>,
+    /// Largest allowed value (integer and number).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub maximum: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, example = "years")]
+    pub unit: Option<&'a str>,
+    /// Why it is asked now: `required_screen`, `could_raise_level`, `medicine_screen`,
+    /// `refines_cause` or `start_back`.
+    #[schema(value_type = QuestionReasonDto)]
+    pub reason: &'static str,
+    /// The reason in plain words, for the person answering.
+    pub why: Cow<'a, str>,
+    /// Rule, floor, medicine option or cause ids whose outcome this answer could change.
+    pub could_change: Vec<&'a str>,
+    /// Review status of the texts shown (`draft` if any of them is).
+    #[schema(value_type = ReviewDto)]
+    pub review: &'static str,
+}
+
+/// Why a question is in `next_questions`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionReasonDto {
+    RequiredScreen,
+    SettlesUncertainty,
+    CoreIntake,
+    CouldRaiseLevel,
+    MedicineScreen,
+    RefinesCause,
+    StartBack,
 }
 
 /// A deprecated input that still worked: what was sent, what it now means, and until when.
@@ -590,20 +678,48 @@ fn sources<'a>(kb: &'a KnowledgeBase, ids: &[usize]) -> Vec<SourceDto<'a>> {
 }
 
 impl<'a> TriageResponse<'a> {
+    /// The response in English.
     pub fn build(
         kb: &'a KnowledgeBase,
         a: &Assessment<'a>,
         texts: &Texts,
         assessment_id: String,
     ) -> TriageResponse<'a> {
+        TriageResponse::build_in(kb, a, texts, assessment_id, &Lang::english())
+    }
+
+    /// The response with its patient texts in `lang` (English where not yet translated).
+    pub fn build_in(
+        kb: &'a KnowledgeBase,
+        a: &Assessment<'a>,
+        texts: &Texts,
+        assessment_id: String,
+        lang: &Lang<'a>,
+    ) -> TriageResponse<'a> {
         let code = |id: usize| kb.vocabulary.code(id).code.as_str();
         let clinician = a.audience == Audience::Clinician;
-        let unscreened: Vec<&str> = a
-            .missing_screens
-            .iter()
-            .map(|id| kb.vocabulary.code(*id).question.as_str())
-            .collect();
-        TriageResponse {
+        let question = |id: usize| {
+            let def = kb.vocabulary.code(id);
+            lang.text(
+                || format!("code.{}.question", def.code),
+                &def.question,
+                def.review,
+            )
+        };
+        let unscreened: Vec<&str> = a.missing_screens.iter().map(|id| question(*id).0).collect();
+        let level_info = kb.level_info(a.level);
+        let (action, action_review) = lang.text(
+            || format!("level.{}.action", a.level.as_str()),
+            &level_info.action,
+            level_info.review,
+        );
+        let (disclaimer, disclaimer_review) = lang.text(
+            || "disclaimer".to_owned(),
+            &kb.disclaimer,
+            kb.disclaimer_review,
+        );
+        let medicine_texts = &kb.medicine_texts;
+        let mut response = TriageResponse {
             assessment_id,
             knowledge_base: KnowledgeBaseRef {
                 version: &kb.version,
@@ -614,81 +730,120 @@ impl<'a> TriageResponse<'a> {
                 rank: a.level.rank(),
                 timeframe: a.timeframe.as_str(),
                 care_settings: a.care_settings.clone(),
-                action: texts.fill(&kb.level_info(a.level).action),
-                action_review: kb.level_info(a.level).review.as_str(),
+                action: texts.fill(action),
+                action_review: action_review.as_str(),
                 decided_by: a.decided_by.clone(),
                 remote_consult_suitable: a.remote_consult_suitable,
             },
             red_flags: a
                 .red_flags
                 .iter()
-                .map(|f| RedFlagDto {
-                    rule_id: &f.rule.id,
-                    title: &f.rule.title,
-                    level: f.rule.level.as_str(),
-                    timeframe: (f.rule.level == crate::knowledge::Level::Consultation)
-                        .then(|| f.rule.timeframe.as_str()),
-                    triggered_by: f.triggered_by.iter().map(|id| code(*id)).collect(),
-                    screens_for: &f.rule.screens_for,
-                    patient_text: texts.fill(&f.rule.patient_text),
-                    clinician_text: clinician.then_some(f.rule.clinician_text.as_str()),
-                    sources: sources(kb, &f.rule.sources),
-                    display_order: f.display_order,
-                    primary: f.primary,
-                    review: f.rule.review.as_str(),
+                .map(|f| {
+                    let r = f.rule;
+                    let (title, title_review) =
+                        lang.text(|| format!("rule.{}.title", r.id), &r.title, r.review);
+                    let (patient_text, text_review) = lang.text(
+                        || format!("rule.{}.patient_text", r.id),
+                        &r.patient_text,
+                        r.review,
+                    );
+                    RedFlagDto {
+                        rule_id: &r.id,
+                        title,
+                        level: r.level.as_str(),
+                        timeframe: (r.level == crate::knowledge::Level::Consultation)
+                            .then(|| r.timeframe.as_str()),
+                        triggered_by: f.triggered_by.iter().map(|id| code(*id)).collect(),
+                        screens_for: &r.screens_for,
+                        patient_text: texts.fill(patient_text),
+                        clinician_text: clinician.then_some(r.clinician_text.as_str()),
+                        sources: sources(kb, &r.sources),
+                        display_order: f.display_order,
+                        primary: f.primary,
+                        review: least_reviewed(title_review, text_review),
+                    }
                 })
                 .collect(),
             causes: a
                 .causes
                 .iter()
-                .map(|c| CauseDto {
-                    cause: &c.cause.id,
-                    label: &c.cause.label,
-                    band: c.band.as_str(),
-                    score: c.score,
-                    sub_label: c.sub_label,
-                    evidence: c
-                        .evidence
-                        .iter()
-                        .map(|e| EvidenceDto {
-                            code: e.name,
-                            weight: e.weight,
-                        })
-                        .collect(),
-                    review: c.cause.review.as_str(),
+                .map(|c| {
+                    let (label, review) = lang.text(
+                        || format!("cause.{}.label", c.cause.id),
+                        &c.cause.label,
+                        c.cause.review,
+                    );
+                    CauseDto {
+                        cause: &c.cause.id,
+                        label,
+                        band: c.band.as_str(),
+                        score: c.score,
+                        sub_label: c.sub_label,
+                        evidence: c
+                            .evidence
+                            .iter()
+                            .map(|e| EvidenceDto {
+                                code: e.name,
+                                weight: e.weight,
+                            })
+                            .collect(),
+                        review: review.as_str(),
+                    }
                 })
                 .collect(),
             phase: a.phase.map(|p| PhaseDto {
                 id: &p.id,
-                label: &p.label,
+                label: lang
+                    .text(|| format!("phase.{}.label", p.id), &p.label, Review::Draft)
+                    .0,
             }),
             advice: a
                 .advice
                 .iter()
-                .map(|b| AdviceDto {
-                    id: &b.id,
-                    text: texts.fill(&b.text),
-                    sources: sources(kb, &b.sources),
-                    review: b.review.as_str(),
+                .map(|b| {
+                    let (text, review) =
+                        lang.text(|| format!("advice.{}.text", b.id), &b.text, b.review);
+                    AdviceDto {
+                        id: &b.id,
+                        text: texts.fill(text),
+                        sources: sources(kb, &b.sources),
+                        review: review.as_str(),
+                    }
                 })
                 .collect(),
             medications: a
                 .medications
                 .iter()
                 .map(|m| {
-                    let text = match m.status {
-                        MedStatus::Suppress => texts.fill(&kb.medicine_texts.suppress_text),
-                        MedStatus::Caution => Cow::Owned(format!(
-                            "{} {}",
-                            kb.medicine_texts.caution_prefix.trim(),
-                            texts.fill(&m.medicine.text)
-                        )),
-                        MedStatus::AskFirst => Cow::Owned(format!(
-                            "{} {}",
-                            kb.medicine_texts.ask_first_prefix.trim(),
-                            texts.fill(&m.medicine.text)
-                        )),
-                        MedStatus::Suggest => texts.fill(&m.medicine.text),
+                    let (own, own_review) = lang.text(
+                        || format!("medicine.{}.text", m.medicine.id),
+                        &m.medicine.text,
+                        m.medicine.review,
+                    );
+                    let shared = |key: &'static str, english: &'a str| {
+                        lang.text(
+                            || format!("medicines.{key}"),
+                            english,
+                            medicine_texts.review,
+                        )
+                    };
+                    let (text, review) = match m.status {
+                        MedStatus::Suppress => {
+                            let (t, r) = shared("suppress_text", &medicine_texts.suppress_text);
+                            (texts.fill(t), r.as_str())
+                        }
+                        MedStatus::Caution | MedStatus::AskFirst => {
+                            let (prefix, r) = if m.status == MedStatus::Caution {
+                                shared("caution_prefix", &medicine_texts.caution_prefix)
+                            } else {
+                                shared("ask_first_prefix", &medicine_texts.ask_first_prefix)
+                            };
+                            (
+                                Cow::Owned(format!("{} {}", prefix.trim(), texts.fill(own))),
+                                least_reviewed(own_review, r),
+                            )
+                        }
+                        MedStatus::Suggest => (texts.fill(own), own_review.as_str()),
                     };
                     MedicationDto {
                         option: &m.medicine.id,
@@ -696,11 +851,7 @@ impl<'a> TriageResponse<'a> {
                         because: m.because.iter().map(|id| code(*id)).collect(),
                         text,
                         prescription_only: m.medicine.prescription_only,
-                        review: if m.status == MedStatus::Suggest {
-                            m.medicine.review.as_str()
-                        } else {
-                            least_reviewed(m.medicine.review, kb.medicine_texts.review)
-                        },
+                        review,
                     }
                 })
                 .collect(),
@@ -709,7 +860,9 @@ impl<'a> TriageResponse<'a> {
                 .safety_net
                 .iter()
                 .map(|b| {
-                    let filled = texts.fill(&b.text);
+                    let (own, review) =
+                        lang.text(|| format!("safety_net.{}.text", b.id), &b.text, b.review);
+                    let filled = texts.fill(own);
                     let text = if filled.contains("{unscreened}") {
                         Cow::Owned(filled.replace("{unscreened}", &unscreened.join(" ")))
                     } else {
@@ -718,7 +871,7 @@ impl<'a> TriageResponse<'a> {
                     SafetyNetDto {
                         id: &b.id,
                         text,
-                        review: b.review.as_str(),
+                        review: review.as_str(),
                     }
                 })
                 .collect(),
@@ -730,20 +883,144 @@ impl<'a> TriageResponse<'a> {
                     .iter()
                     .map(|id| {
                         let def = kb.vocabulary.code(*id);
+                        let (question, review) = question(*id);
                         QuestionDto {
                             code: &def.code,
-                            question: &def.question,
+                            question,
                             screens_for: &def.screens_for,
-                            review: def.review.as_str(),
+                            review: review.as_str(),
                         }
                     })
                     .collect(),
-                medicine_questions: medicine_questions(kb, a),
+                medicine_questions: medicine_questions(kb, a, lang),
             },
-            disclaimer: texts.fill(&kb.disclaimer),
-            disclaimer_review: kb.disclaimer_review.as_str(),
+            next_questions: a
+                .next_questions
+                .iter()
+                .map(|q| next_question(kb, q, lang, texts))
+                .collect(),
+            disclaimer: texts.fill(disclaimer),
+            disclaimer_review: disclaimer_review.as_str(),
             warnings: Vec::new(),
+            language: LanguageDto {
+                code: lang.code,
+                untranslated: Vec::new(),
+            },
+        };
+        response.language.untranslated = lang.untranslated();
+        response
+    }
+}
+
+/// The values, range and labels of a question, as `/v1/vocabulary` and `next_questions`
+/// show them.
+pub struct Answerable<'a> {
+    pub values: Option<Vec<&'a str>>,
+    pub minimum: Option<f64>,
+    pub maximum: Option<f64>,
+    /// One per value, in value order, when the knowledge base labels the values.
+    pub labels: Option<Vec<&'a str>>,
+    pub labels_review: Review,
+}
+
+pub fn answerable<'a>(def: &'a CodeDef, lang: &Lang<'a>) -> Answerable<'a> {
+    let (values, minimum, maximum) = match &def.kind {
+        ValueKind::Tri => (
+            Some(TRI_LABELS.iter().map(|(v, _)| *v).collect()),
+            None,
+            None,
+        ),
+        ValueKind::Integer { min, max } | ValueKind::Number { min, max } => {
+            (None, Some(*min), Some(*max))
         }
+        ValueKind::Enum { values } | ValueKind::Set { values } => (
+            Some(values.iter().map(String::as_str).collect()),
+            None,
+            None,
+        ),
+        ValueKind::Response => (Some(RESPONSE_VALUES.to_vec()), None, None),
+    };
+    let mut labels_review = def.review;
+    let mut label = |key: String, english: &'a str| {
+        let (text, review) = lang.text(|| key, english, def.review);
+        if review == Review::Draft {
+            labels_review = Review::Draft;
+        }
+        text
+    };
+    let labels = match &def.kind {
+        ValueKind::Tri => Some(
+            TRI_LABELS
+                .iter()
+                .map(|(v, l)| label(format!("tri.label.{v}"), l))
+                .collect(),
+        ),
+        ValueKind::Enum { values } | ValueKind::Set { values } if !def.labels.is_empty() => Some(
+            values
+                .iter()
+                .zip(&def.labels)
+                .map(|(v, l)| label(format!("code.{}.label.{v}", def.code), l))
+                .collect(),
+        ),
+        ValueKind::Response => Some(
+            RESPONSE_VALUES
+                .iter()
+                .zip(RESPONSE_LABELS)
+                .map(|(v, l)| label(format!("response.label.{v}"), l))
+                .collect(),
+        ),
+        _ => None,
+    };
+    Answerable {
+        values,
+        minimum,
+        maximum,
+        labels,
+        labels_review,
+    }
+}
+
+fn next_question<'a>(
+    kb: &'a KnowledgeBase,
+    q: &NextQuestion<'a>,
+    lang: &Lang<'a>,
+    texts: &Texts,
+) -> NextQuestionDto<'a> {
+    let def = kb.vocabulary.code(q.code);
+    let (question, question_review) = lang.text(
+        || format!("code.{}.question", def.code),
+        &def.question,
+        def.review,
+    );
+    let shape = answerable(def, lang);
+    let (why, why_review) = match q.reason.text(kb) {
+        Some(r) => lang.text(
+            || format!("question_reason.{}.text", r.reason),
+            &r.text,
+            r.review,
+        ),
+        None => ("", Review::Draft),
+    };
+    NextQuestionDto {
+        code: &def.code,
+        question,
+        value_type: def.kind.type_name(),
+        values: shape.values,
+        labels: shape.labels,
+        minimum: shape.minimum,
+        maximum: shape.maximum,
+        unit: def.unit.as_deref(),
+        reason: q.reason.as_str(),
+        why: texts.fill(why),
+        could_change: q.for_ids.clone(),
+        review: least_reviewed(
+            question_review,
+            if shape.labels_review == Review::Draft || why_review == Review::Draft {
+                Review::Draft
+            } else {
+                question_review
+            },
+        ),
     }
 }
 
@@ -759,6 +1036,7 @@ fn least_reviewed(a: Review, b: Review) -> &'static str {
 fn medicine_questions<'a>(
     kb: &'a KnowledgeBase,
     a: &Assessment<'a>,
+    lang: &Lang<'a>,
 ) -> Vec<MedicineQuestionDto<'a>> {
     let mut asked: Vec<usize> = a
         .medications
@@ -772,16 +1050,21 @@ fn medicine_questions<'a>(
         .into_iter()
         .map(|id| {
             let def = kb.vocabulary.code(id);
+            let (question, review) = lang.text(
+                || format!("code.{}.question", def.code),
+                &def.question,
+                def.review,
+            );
             MedicineQuestionDto {
                 code: &def.code,
-                question: &def.question,
+                question,
                 for_options: a
                     .medications
                     .iter()
                     .filter(|m| m.status == MedStatus::AskFirst && m.because.contains(&id))
                     .map(|m| m.medicine.id.as_str())
                     .collect(),
-                review: def.review.as_str(),
+                review: review.as_str(),
             }
         })
         .collect()
@@ -847,6 +1130,13 @@ pub struct VocabularyCode<'a> {
     /// Values still accepted but mapped to a current value (enum codes).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub deprecated_values: Vec<DeprecatedValueDto<'a>>,
+    /// Ask this question only when the condition holds (the knowledge base's branching,
+    /// also the Questionnaire's `enableWhen`). In the rule files' form: `{"present": code}`,
+    /// `{"code": c, "eq"|"ne": v}`, `{"code": c, "in"|"not_in": [..]}`, `{"code": c,
+    /// "ge"|"gt"|"le"|"lt": n}`, `{"all"|"any": [..]}`, `{"not": ..}`. Absent: always ask.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, value_type = Object)]
+    pub ask_when: Option<serde_json::Value>,
     /// Patient-facing label of each value in `values`, same order (enum and set codes whose
     /// knowledge base gives labels; tri-state labels are "Yes", "No", "Not sure").
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -5,14 +5,17 @@ use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::dto::answerable;
 use super::dto::{
     DeprecatedValueDto, GroupDto, KnowledgeBaseRef, LevelDto, LifecycleDto, ReplacementDto,
     ReviewDto, SourceDto, Status, TimeframeDto, VocabularyCode, VocabularyResponse,
 };
+use super::language::Lang;
 use super::AppState;
+use crate::knowledge::condition::{CmpOp, Cond, NumRef};
 use crate::knowledge::report::describe;
 use crate::knowledge::{
-    CodeDef, KnowledgeBase, Level, Lifecycle, MappedValue, ValueKind, ValueMapping, RESPONSE_VALUES,
+    CodeDef, KnowledgeBase, Level, Lifecycle, MappedValue, ValueKind, ValueMapping,
 };
 
 /// List the answer vocabulary
@@ -76,44 +79,29 @@ fn mapped_name(kind: &ValueKind, v: MappedValue) -> &str {
 }
 
 pub fn vocabulary_response(kb: &KnowledgeBase) -> VocabularyResponse<'_> {
+    let english = Lang::english();
     let codes = kb
         .vocabulary
         .display_order()
         .into_iter()
         .map(|id| {
             let c = kb.vocabulary.code(id);
-            let (values, minimum, maximum) = match &c.kind {
-                ValueKind::Tri => (Some(vec!["present", "absent", "unknown"]), None, None),
-                ValueKind::Integer { min, max } | ValueKind::Number { min, max } => {
-                    (None, Some(*min), Some(*max))
-                }
-                ValueKind::Enum { values } | ValueKind::Set { values } => (
-                    Some(values.iter().map(String::as_str).collect()),
-                    None,
-                    None,
-                ),
-                ValueKind::Response => (Some(RESPONSE_VALUES.to_vec()), None, None),
-            };
+            let shape = answerable(c, &english);
             VocabularyCode {
                 code: &c.code,
                 group: &c.group,
                 value_type: c.kind.type_name(),
-                values,
-                minimum,
-                maximum,
+                values: shape.values,
+                minimum: shape.minimum,
+                maximum: shape.maximum,
                 unit: c.unit.as_deref(),
                 question: &c.question,
                 screens_for: &c.screens_for,
                 required_screen: c.required_screen,
                 loinc: c.loinc.as_deref(),
                 review: c.review.as_str(),
-                labels: match c.kind {
-                    ValueKind::Tri => Some(vec!["Yes", "No", "Not sure"]),
-                    _ if !c.labels.is_empty() => {
-                        Some(c.labels.iter().map(String::as_str).collect())
-                    }
-                    _ => None,
-                },
+                labels: shape.labels,
+                ask_when: c.ask_when.as_ref().map(|w| condition_json(kb, w)),
                 status: c.status(),
                 lifecycle: lifecycle_of(kb, c),
                 deprecated_values: c
@@ -365,4 +353,61 @@ pub async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/json"))
         .body(state.openapi_json.clone())
+}
+
+/// A branching condition in the JSON form of the rule files (`{"code": "sex", "ne":
+/// "male"}`, `{"present": "history_of_cancer"}`, `all`/`any`/`not`), for forms that
+/// evaluate `ask_when` themselves.
+pub fn condition_json(kb: &KnowledgeBase, cond: &Cond) -> serde_json::Value {
+    use serde_json::json;
+    let name = |id: usize| kb.vocabulary.code(id).code.as_str();
+    match cond {
+        Cond::All(list) => {
+            json!({ "all": list.iter().map(|c| condition_json(kb, c)).collect::<Vec<_>>() })
+        }
+        Cond::Any(list) => {
+            json!({ "any": list.iter().map(|c| condition_json(kb, c)).collect::<Vec<_>>() })
+        }
+        Cond::Not(inner) => json!({ "not": condition_json(kb, inner) }),
+        Cond::Present(id) => json!({ "present": name(*id) }),
+        Cond::Absent(id) => json!({ "absent": name(*id) }),
+        Cond::Missing(id) => json!({ "missing": name(*id) }),
+        Cond::Choice {
+            code,
+            values,
+            negate,
+        } => {
+            let kind = &kb.vocabulary.code(*code).kind;
+            let names: Vec<&str> = values.iter().filter_map(|v| kind.choice_name(*v)).collect();
+            match (names.as_slice(), negate) {
+                ([one], false) => json!({ "code": name(*code), "eq": one }),
+                ([one], true) => json!({ "code": name(*code), "ne": one }),
+                (_, false) => json!({ "code": name(*code), "in": names }),
+                (_, true) => json!({ "code": name(*code), "not_in": names }),
+            }
+        }
+        Cond::SetContains { code, value } => json!({
+            "code": name(*code),
+            "contains": kb.vocabulary.code(*code).kind.choice_name(*value),
+        }),
+        Cond::Compare {
+            num: NumRef::Code(id),
+            tests,
+        } => {
+            let mut object = serde_json::Map::new();
+            object.insert("code".into(), json!(name(*id)));
+            for (op, value) in tests {
+                let key = match op {
+                    CmpOp::Gt => "gt",
+                    CmpOp::Ge => "ge",
+                    CmpOp::Lt => "lt",
+                    CmpOp::Le => "le",
+                };
+                object.insert(key.into(), json!(value));
+            }
+            serde_json::Value::Object(object)
+        }
+        // Not allowed in `ask_when` (validated at load): findings, counts, computed numbers.
+        _ => json!({ "unsupported": true }),
+    }
 }

@@ -4,6 +4,7 @@
 pub mod dto;
 pub mod error;
 pub mod json;
+pub mod language;
 pub mod meta;
 pub mod request;
 pub mod triage;

@@ -31,7 +31,9 @@ pub enum Sent<'a> {
     Str(Cow<'a, str>),
     Number(f64),
     Array(Vec<Sent<'a>>),
-    /// `null`, a boolean or an object: never a valid answer, refused by the engine's parsing.
+    /// `null`: asked, not answered.
+    Null,
+    /// A boolean or an object: never a valid answer, refused by the engine's parsing.
     Other,
 }
 
@@ -56,6 +58,10 @@ impl AnswerJson for Sent<'_> {
             _ => None,
         }
     }
+
+    fn is_null(&self) -> bool {
+        matches!(self, Sent::Null)
+    }
 }
 
 /// The checked request: answers in key order, each key once, and the audience.
@@ -65,6 +71,8 @@ pub struct TriageInput<'a> {
     /// Keys `answers` holds more than once (refused by `answers_of`).
     pub answered_twice: Vec<String>,
     pub audience: Audience,
+    /// `options.language` as sent (checked against the knowledge base's languages later).
+    pub language: Option<String>,
 }
 
 /// The engine's typed answers, or every problem: the engine's own, and each key sent twice.
@@ -136,8 +144,8 @@ pub fn parse_request(body: &[u8]) -> Result<TriageInput<'_>, ApiError> {
             super::json::repeated_key_message(&key, "`options`"),
         ));
     }
-    let audience = match options {
-        None | Some(Value::Null) => Audience::Patient,
+    let Options { audience, language } = match options {
+        None | Some(Value::Null) => Options::default(),
         Some(options) => parse_options(options)?,
     };
     match answers {
@@ -156,6 +164,7 @@ pub fn parse_request(body: &[u8]) -> Result<TriageInput<'_>, ApiError> {
                 answers,
                 answered_twice,
                 audience,
+                language,
             })
         }
         Some(AnswersMember::NotAnObject) => Err(ApiError::field(
@@ -171,7 +180,13 @@ pub fn parse_request(body: &[u8]) -> Result<TriageInput<'_>, ApiError> {
     }
 }
 
-fn parse_options(options: Value) -> Result<Audience, ApiError> {
+#[derive(Debug, Default)]
+struct Options {
+    audience: Audience,
+    language: Option<String>,
+}
+
+fn parse_options(options: Value) -> Result<Options, ApiError> {
     let Value::Object(map) = options else {
         return Err(ApiError::field(
             ErrorCode::InvalidOption,
@@ -179,25 +194,40 @@ fn parse_options(options: Value) -> Result<Audience, ApiError> {
             "`options` must be an object",
         ));
     };
-    let mut audience = Audience::Patient;
+    let mut parsed = Options::default();
     for (key, value) in map {
-        if key != "audience" {
-            return Err(ApiError::field(
-                ErrorCode::InvalidOption,
-                format!("/options/{}", escape_pointer(&key)),
-                "unknown option; allowed: `audience`",
-            ));
+        match key.as_str() {
+            "audience" => {
+                let audience: AudienceDto = serde_json::from_value(value).map_err(|_| {
+                    ApiError::field(
+                        ErrorCode::InvalidOption,
+                        "/options/audience",
+                        "`audience` must be \"patient\" or \"clinician\"",
+                    )
+                })?;
+                parsed.audience = audience.into();
+            }
+            "language" => match value {
+                Value::String(tag) => parsed.language = Some(tag),
+                Value::Null => {}
+                _ => {
+                    return Err(ApiError::field(
+                        ErrorCode::InvalidOption,
+                        "/options/language",
+                        "`language` must be a language tag such as \"en\" or \"es\"",
+                    ))
+                }
+            },
+            _ => {
+                return Err(ApiError::field(
+                    ErrorCode::InvalidOption,
+                    format!("/options/{}", escape_pointer(&key)),
+                    "unknown option; allowed: `audience`, `language`",
+                ))
+            }
         }
-        let parsed: AudienceDto = serde_json::from_value(value).map_err(|_| {
-            ApiError::field(
-                ErrorCode::InvalidOption,
-                "/options/audience",
-                "`audience` must be \"patient\" or \"clinician\"",
-            )
-        })?;
-        audience = parsed.into();
     }
-    Ok(audience)
+    Ok(parsed)
 }
 
 /// The body's top level. Every JSON value is read to its end (so malformed JSON anywhere is
@@ -410,7 +440,7 @@ impl<'de> Deserialize<'de> for Sent<'de> {
                 Ok(Sent::Str(Cow::Owned(v)))
             }
             fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Sent::Other)
+                Ok(Sent::Null)
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
                 let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(4).min(64));
@@ -455,7 +485,7 @@ mod tests {
         }
         let audience = match top.remove("options") {
             None | Some(Value::Null) => Audience::Patient,
-            Some(options) => parse_options(options)?,
+            Some(options) => parse_options(options)?.audience,
         };
         let answers: Map<String, Value> = match top.remove("answers") {
             Some(Value::Object(answers)) => answers,

@@ -6,6 +6,7 @@ use futures_util::StreamExt;
 
 use super::dto::{DeprecationHeaders, Texts, TriageRequest, TriageResponse};
 use super::error::{ApiError, ErrorCode};
+use super::language::Lang;
 use super::request::{answers_of, parse_request};
 use super::AppState;
 use crate::engine;
@@ -28,6 +29,8 @@ use crate::knowledge::KnowledgeBase;
         (status = 200, description = "The assessment", body = TriageResponse,
             headers(
                 ("Cache-Control" = String, description = "`no-store`"),
+                ("Content-Language" = String, description = "The language of the patient texts (`language.code`): `options.language`, else the best of `Accept-Language`, else `en`"),
+                ("Vary" = String, description = "`Accept-Language`"),
                 ("Deprecation" = String, description = "RFC 9745, only when a deprecated answer code or value was sent: `@` and the Unix time of the earliest deprecation (the body's `warnings` say which and what replaces it)"),
                 ("Sunset" = String, description = "RFC 8594, only with `Deprecation` when the deprecated input has a planned removal: an HTTP-date"),
                 ("Link" = String, description = "With `Deprecation`: `</v1/vocabulary>; rel=\"deprecation\"`, where each code's `status` and `lifecycle` are listed"),
@@ -50,7 +53,12 @@ pub async fn triage(
     }
     require_json(&req)?;
     let body = read_body(&req, payload, state.body_limit, state.body_timeout).await?;
-    let (response, deprecation) = triage_body_with_headers(&state.kb, &state.texts, &body)?;
+    let accept_language = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    let (response, deprecation) =
+        triage_body_with_headers(&state.kb, &state.texts, &body, accept_language)?;
     crate::telemetry::record_assessment(&req, &response);
     // Sized for a typical assessment (11–16 KB) so the buffer is not regrown while writing.
     let mut json = Vec::with_capacity(16 * 1024);
@@ -58,6 +66,8 @@ pub async fn triage(
         .map_err(|_| ApiError::new(ErrorCode::Internal, "the assessment could not be written"))?;
     let mut ok = HttpResponse::Ok();
     ok.insert_header((header::CACHE_CONTROL, "no-store"));
+    ok.insert_header((header::CONTENT_LANGUAGE, response.language.code));
+    ok.insert_header((header::VARY, "Accept-Language"));
     if let Some(DeprecationHeaders {
         deprecation,
         sunset,
@@ -82,7 +92,7 @@ pub fn triage_body<'a>(
     texts: &Texts,
     body: &[u8],
 ) -> Result<TriageResponse<'a>, ApiError> {
-    triage_body_with_headers(kb, texts, body).map(|(response, _)| response)
+    triage_body_with_headers(kb, texts, body, None).map(|(response, _)| response)
 }
 
 /// [`triage_body`] plus the `Deprecation` / `Sunset` header values when the request used
@@ -91,12 +101,19 @@ pub fn triage_body_with_headers<'a>(
     kb: &'a KnowledgeBase,
     texts: &Texts,
     body: &[u8],
+    accept_language: Option<&str>,
 ) -> Result<(TriageResponse<'a>, Option<DeprecationHeaders>), ApiError> {
     let input = parse_request(body)?;
+    let lang = Lang::choose(kb, input.language.as_deref(), accept_language)?;
     let answers = answers_of(kb, &input)?;
     let assessment = engine::assess(kb, &answers, input.audience);
-    let mut response =
-        TriageResponse::build(kb, &assessment, texts, uuid::Uuid::new_v4().to_string());
+    let mut response = TriageResponse::build_in(
+        kb,
+        &assessment,
+        texts,
+        uuid::Uuid::new_v4().to_string(),
+        &lang,
+    );
     response.warnings = super::dto::warnings(kb, &answers);
     Ok((response, super::dto::deprecation_headers(kb, &answers)))
 }
@@ -215,8 +232,16 @@ mod tests {
             Some(ErrorCode::InvalidOption)
         );
         assert_eq!(
-            code(r#"{"answers": {}, "options": {"language": "en"}}"#),
+            code(r#"{"answers": {}, "options": {"language": 7}}"#),
             Some(ErrorCode::InvalidOption)
+        );
+        assert_eq!(
+            code(r#"{"answers": {}, "options": {"locale": "en"}}"#),
+            Some(ErrorCode::InvalidOption)
+        );
+        assert_eq!(
+            code(r#"{"answers": {}, "options": {"language": "es"}}"#),
+            None
         );
         assert_eq!(code(r#"{"answers": {}"#), Some(ErrorCode::MalformedJson));
         assert_eq!(

@@ -38,6 +38,9 @@ pub enum Value {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Answers {
     values: Vec<Option<Value>>,
+    /// Codes sent as `null`: asked, and the person could not or would not answer. The
+    /// engine reads them as unanswered; only the next-question choice tells them apart.
+    declined: Vec<CodeId>,
     /// Deprecated codes and values that were sent and mapped to their replacements.
     mapped: Vec<Mapped>,
 }
@@ -56,6 +59,7 @@ impl Answers {
     pub fn empty(kb: &KnowledgeBase) -> Answers {
         Answers {
             values: vec![None; kb.vocabulary.codes.len()],
+            declined: Vec::new(),
             mapped: Vec::new(),
         }
     }
@@ -73,6 +77,18 @@ impl Answers {
     pub fn set(&mut self, id: CodeId, value: Option<Value>) {
         if let Some(slot) = self.values.get_mut(id) {
             *slot = value;
+        }
+    }
+
+    /// Asked already: answered (even `unknown`) or declined with `null`.
+    pub fn was_asked(&self, id: CodeId) -> bool {
+        self.get(id).is_some() || self.declined.contains(&id)
+    }
+
+    /// Mark a code as asked without an answer (`null`).
+    pub fn decline(&mut self, id: CodeId) {
+        if id < self.values.len() && !self.declined.contains(&id) {
+            self.declined.push(id);
         }
     }
 
@@ -142,6 +158,8 @@ pub trait AnswerJson: Sized {
     /// Any JSON number, as `serde_json::Value::as_f64` gives it.
     fn as_f64(&self) -> Option<f64>;
     fn as_array(&self) -> Option<&[Self]>;
+    /// JSON `null`: the question was asked and not answered.
+    fn is_null(&self) -> bool;
 }
 
 impl AnswerJson for Json {
@@ -155,6 +173,10 @@ impl AnswerJson for Json {
 
     fn as_array(&self) -> Option<&[Self]> {
         Json::as_array(self).map(Vec::as_slice)
+    }
+
+    fn is_null(&self) -> bool {
+        Json::is_null(self)
     }
 }
 
@@ -231,6 +253,11 @@ pub fn parse_answer_pairs<'k, 'v, V: AnswerJson + 'v>(
                 ),
                 did_you_mean: instead.iter().map(|c| (*c).to_owned()).collect(),
             });
+            continue;
+        }
+        if json.is_null() && !REQUIRED_ANSWERS.contains(&key) {
+            // Same as leaving the code out for the engine; remembered so it is not asked again.
+            parsed.decline(id);
             continue;
         }
         match parse_value(&def.kind, json) {

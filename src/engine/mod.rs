@@ -6,6 +6,7 @@
 
 pub mod answers;
 pub mod facts;
+pub mod next;
 
 use crate::knowledge::{
     AdviceBlock, Cause, CodeId, KnowledgeBase, Level, MedStatus, Medicine, Phase, Rule,
@@ -17,6 +18,7 @@ pub use answers::{
     Value,
 };
 pub use facts::{Facts, StartBackScore};
+pub use next::{NextQuestion, Reason, MAX_NEXT_QUESTIONS};
 
 /// Who reads the result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -43,6 +45,8 @@ pub struct Assessment<'kb> {
     pub safety_net: Vec<&'kb SafetyBlock>,
     /// Required screens left unknown or unanswered, in clinical priority order.
     pub missing_screens: Vec<CodeId>,
+    /// The unanswered questions that matter most now, most important first.
+    pub next_questions: Vec<NextQuestion<'kb>>,
     pub audience: Audience,
 }
 
@@ -339,6 +343,8 @@ pub fn assess<'kb>(
         })
         .collect();
 
+    let next_questions = next::next_questions(kb, &facts, level, &fired, &medications, &causes);
+
     Assessment {
         level,
         timeframe,
@@ -353,6 +359,7 @@ pub fn assess<'kb>(
         startback: facts.startback.clone(),
         safety_net,
         missing_screens: facts.missing_screens.clone(),
+        next_questions,
         audience,
     }
 }

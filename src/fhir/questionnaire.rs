@@ -6,6 +6,7 @@ use serde_json::{json, Map, Value};
 use crate::api::dto::Texts;
 use crate::engine::answers::REQUIRED_ANSWERS;
 use crate::knowledge::condition::Cond;
+use crate::knowledge::i18n::RESPONSE_LABELS;
 use crate::knowledge::{CodeDef, KnowledgeBase, ValueKind, RESPONSE_VALUES};
 
 /// `Questionnaire.id`.
@@ -85,31 +86,60 @@ fn bound(url: &str, integer: bool, value: f64) -> Value {
     }
 }
 
-/// `enableWhen` for a required screen's `unless` condition, where it is a simple
-/// "code is one of these values" test (pregnancy_status: unless sex = male).
-fn enable_when(kb: &KnowledgeBase, unless: &Cond) -> Option<Vec<Value>> {
-    let Cond::Choice {
-        code,
-        values,
-        negate: false,
-    } = unless
-    else {
-        return None;
-    };
-    let def = kb.vocabulary.code(*code);
-    let system = answer_system(def);
-    let conditions: Vec<Value> = values
-        .iter()
-        .filter_map(|v| def.kind.choice_name(*v))
-        .map(|v| {
-            json!({
-                "question": def.code,
-                "operator": "!=",
-                "answerCoding": { "system": system, "code": v }
+/// `enableWhen` items (and whether all must hold) for a branching condition, where FHIR
+/// R4 can say it: one answer test, a `not` of one, or an `all`/`any` of such tests.
+/// `None` when it cannot (the question is then always enabled: asking too much is safe).
+fn enable_when(kb: &KnowledgeBase, cond: &Cond) -> Option<(Vec<Value>, bool)> {
+    let tests = |cond: &Cond, negate_outer: bool| -> Option<(Vec<Value>, bool)> {
+        let (code, values, negate, present) = match cond {
+            Cond::Choice {
+                code,
+                values,
+                negate,
+            } => (*code, values.clone(), *negate != negate_outer, false),
+            Cond::Present(code) => (*code, Vec::new(), negate_outer, true),
+            _ => return None,
+        };
+        let def = kb.vocabulary.code(code);
+        let system = answer_system(def);
+        let names: Vec<String> = if present {
+            vec!["present".to_owned()]
+        } else {
+            values
+                .iter()
+                .filter_map(|v| def.kind.choice_name(*v))
+                .map(str::to_owned)
+                .collect()
+        };
+        let items: Vec<Value> = names
+            .iter()
+            .map(|v| {
+                json!({
+                    "question": def.code,
+                    "operator": if negate { "!=" } else { "=" },
+                    "answerCoding": { "system": system, "code": v }
+                })
             })
-        })
-        .collect();
-    (!conditions.is_empty()).then_some(conditions)
+            .collect();
+        // "is one of" holds when any matches; "is none of" when all differ.
+        (!items.is_empty()).then_some((items, negate))
+    };
+    match cond {
+        Cond::Not(inner) => tests(inner, true),
+        Cond::Any(list) | Cond::All(list) => {
+            let want_all = matches!(cond, Cond::All(_));
+            let mut items = Vec::new();
+            for c in list {
+                let (more, all) = tests(c, false)?;
+                if more.len() > 1 && all != want_all {
+                    return None;
+                }
+                items.extend(more);
+            }
+            Some((items, want_all))
+        }
+        other => tests(other, false),
+    }
 }
 
 fn question(kb: &KnowledgeBase, def: &CodeDef) -> Value {
@@ -167,7 +197,8 @@ fn question(kb: &KnowledgeBase, def: &CodeDef) -> Value {
                     &system,
                     RESPONSE_VALUES
                         .iter()
-                        .map(|v| ((*v).to_owned(), display(v))),
+                        .zip(RESPONSE_LABELS)
+                        .map(|(v, l)| ((*v).to_owned(), l.to_owned())),
                 ),
             );
         }
@@ -175,15 +206,21 @@ fn question(kb: &KnowledgeBase, def: &CodeDef) -> Value {
     if required {
         item.insert("required".into(), json!(true));
     }
+    // The question's own branching, else (older knowledge bases) its screen's `unless`.
     let unless = kb
         .vocabulary
         .required_screens
         .iter()
         .find(|s| kb.vocabulary.code(s.code).code == def.code)
-        .and_then(|s| s.unless.as_ref());
-    if let Some(conditions) = unless.and_then(|u| enable_when(kb, u)) {
+        .and_then(|s| s.unless.as_ref())
+        .map(|u| Cond::Not(Box::new(u.clone())));
+    let branching = def.ask_when.clone().or(unless);
+    if let Some((conditions, all)) = branching.as_ref().and_then(|w| enable_when(kb, w)) {
         if conditions.len() > 1 {
-            item.insert("enableBehavior".into(), json!("all"));
+            item.insert(
+                "enableBehavior".into(),
+                json!(if all { "all" } else { "any" }),
+            );
         }
         item.insert("enableWhen".into(), Value::Array(conditions));
     }

@@ -30,7 +30,11 @@ pub const FILES: [&str; 11] = [
 ];
 
 /// The default knowledge base, compiled into the binary.
-const EMBEDDED: [(&str, &str); 11] = [
+const EMBEDDED: [(&str, &str); 12] = [
+    (
+        "i18n/es.toml",
+        include_str!("../../config/rules/i18n/es.toml"),
+    ),
     (
         "advice.toml",
         include_str!("../../config/rules/advice.toml"),
@@ -146,6 +150,26 @@ pub fn read_files(source: &RuleSource) -> Result<Vec<(String, String)>, LoadErro
                     }),
                 }
             }
+            // Translations: every `i18n/<language>.toml` there is (none is fine).
+            if let Ok(entries) = std::fs::read_dir(dir.join("i18n")) {
+                let mut names: Vec<String> = entries
+                    .filter_map(Result::ok)
+                    .filter_map(|e| e.file_name().into_string().ok())
+                    .filter(|n| n.ends_with(".toml"))
+                    .collect();
+                names.sort();
+                for n in names {
+                    let name = format!("i18n/{n}");
+                    match std::fs::read_to_string(dir.join(&name)) {
+                        Ok(text) => files.push((name, text)),
+                        Err(e) => problems.push(Problem {
+                            file: name,
+                            item: String::new(),
+                            message: format!("cannot read it: {e}"),
+                        }),
+                    }
+                }
+            }
             if problems.is_empty() {
                 Ok(files)
             } else {
@@ -258,7 +282,18 @@ pub fn load_from_files(files: &[(String, String)]) -> Result<KnowledgeBase, Load
         file: "",
         item: String::new(),
     };
-    let kb = compiler.compile(&raw, digest(files));
+    let mut kb = compiler.compile(&raw, digest(files));
+    let (languages, catalog_problems) = super::i18n::compile_catalogs(&kb, files);
+    compiler.problems.extend(
+        catalog_problems
+            .into_iter()
+            .map(|(file, item, message)| Problem {
+                file,
+                item,
+                message,
+            }),
+    );
+    kb.languages = languages;
     if compiler.problems.is_empty() {
         Ok(kb)
     } else {
@@ -654,6 +689,28 @@ impl Compiler {
         }
         self.at("knowledge_base.toml", "");
         let disclaimer_review = self.review(raw.meta.disclaimer_review.as_deref());
+        let mut question_reasons = Vec::new();
+        for reason in QUESTION_REASONS {
+            match raw.meta.question_reasons.iter().find(|r| r.reason == reason) {
+                Some(r) => question_reasons.push(QuestionReason {
+                    reason: r.reason.clone(),
+                    text: r.text.clone(),
+                    review: self.review(r.review.as_deref()),
+                }),
+                None => self.problem(format!(
+                    "question_reasons: `{reason}` has no text (every next-question reason needs one)"
+                )),
+            }
+        }
+        for r in &raw.meta.question_reasons {
+            if !QUESTION_REASONS.contains(&r.reason.as_str()) {
+                self.problem(format!(
+                    "question_reasons: `{}` is not a reason (one of {})",
+                    r.reason,
+                    QUESTION_REASONS.join(", ")
+                ));
+            }
+        }
         if raw.meta.version.trim().is_empty() {
             self.problem("version must not be empty");
         }
@@ -1123,6 +1180,8 @@ impl Compiler {
             title: raw.meta.title.clone(),
             disclaimer: raw.meta.disclaimer.clone(),
             disclaimer_review,
+            question_reasons,
+            languages: Vec::new(),
             levels,
             vocabulary,
             findings,
@@ -1289,6 +1348,7 @@ impl Compiler {
             groups,
             codes,
             required_screens: Vec::new(),
+            core_questions: Vec::new(),
             well_known: WellKnownCodes::resolve(&index),
             index,
             derived_names,
@@ -1344,6 +1404,22 @@ impl Compiler {
             vocabulary.codes[r.code].required_screen = true;
         }
         vocabulary.required_screens = required;
+        let mut core = Vec::new();
+        for name in &raw.core_questions {
+            self.at("vocabulary.toml", &format!("core_questions.{name}"));
+            match vocabulary.lookup(name) {
+                Some(id) if !vocabulary.code(id).is_active() => {
+                    self.problem("a core question must be an active code")
+                }
+                Some(id) if core.contains(&id) => self.problem("core question listed twice"),
+                Some(id) => core.push(id),
+                None => self.problem(format!(
+                    "core question `{name}` is not in the vocabulary{}",
+                    hint(&vocabulary.suggestions(name))
+                )),
+            }
+        }
+        vocabulary.core_questions = core;
         vocabulary
     }
 

@@ -3,6 +3,7 @@
 
 pub mod condition;
 pub mod fuzzy;
+pub mod i18n;
 pub mod lifecycle;
 pub mod load;
 pub mod model;

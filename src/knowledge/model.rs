@@ -318,6 +318,8 @@ pub struct Vocabulary {
     pub codes: Vec<CodeDef>,
     /// In clinical priority order (reference §7.4).
     pub required_screens: Vec<RequiredScreen>,
+    /// The core intake questions, asked of everyone after the required screens.
+    pub core_questions: Vec<CodeId>,
     pub(crate) index: CodeIndex,
     /// Names that exist but may not be sent as answers (derived findings, engine outputs).
     pub(crate) derived_names: Vec<String>,
@@ -699,6 +701,44 @@ pub struct MedicineTexts {
     pub review: Review,
 }
 
+/// The reasons a next question is asked, in the order they are asked (the engine's
+/// `Reason` follows this order).
+pub const QUESTION_REASONS: [&str; 7] = [
+    "required_screen",
+    "settles_uncertainty",
+    "core_intake",
+    "could_raise_level",
+    "medicine_screen",
+    "refines_cause",
+    "start_back",
+];
+
+#[derive(Debug, Clone)]
+pub struct QuestionReason {
+    pub reason: String,
+    pub text: String,
+    pub review: Review,
+}
+
+#[derive(Debug, Clone)]
+pub struct Translation {
+    pub text: String,
+    pub review: Review,
+}
+
+/// One language (`config/rules/i18n/<language>.toml`)'s translations, by key.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub language: String,
+    pub texts: HashMap<String, Translation>,
+}
+
+impl Catalog {
+    pub fn get(&self, key: &str) -> Option<&Translation> {
+        self.texts.get(key)
+    }
+}
+
 /// The whole knowledge base, validated. Shared read-only by every request.
 #[derive(Debug, Clone)]
 pub struct KnowledgeBase {
@@ -707,6 +747,10 @@ pub struct KnowledgeBase {
     pub title: String,
     pub disclaimer: String,
     pub disclaimer_review: Review,
+    /// Plain words for why a next question is asked, in `engine::Reason::ALL` order.
+    pub question_reasons: Vec<QuestionReason>,
+    /// Translations of the patient texts, one catalog per language (English is the source).
+    pub languages: Vec<Catalog>,
     pub levels: Vec<LevelInfo>,
     pub vocabulary: Vocabulary,
     pub findings: Vec<Finding>,

@@ -15,6 +15,18 @@ pub struct RawMeta {
     #[serde(default)]
     pub disclaimer_review: Option<String>,
     pub levels: Vec<RawLevel>,
+    /// Why a next question is asked, per reason (`required_screen`, `could_raise_level`, ...).
+    #[serde(default)]
+    pub question_reasons: Vec<RawQuestionReason>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawQuestionReason {
+    pub reason: String,
+    pub text: String,
+    #[serde(default)]
+    pub review: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -34,6 +46,9 @@ pub struct RawVocabulary {
     pub groups: Vec<RawGroup>,
     /// Required safety screens in clinical priority order (reference §7.4).
     pub required_screens: Vec<RawRequiredScreen>,
+    /// Asked of everyone after the required screens, in this order (`next_questions`).
+    #[serde(default)]
+    pub core_questions: Vec<String>,
     pub codes: Vec<RawCode>,
 }
 

@@ -146,7 +146,13 @@ async fn bad_inputs_get_their_documented_problem() {
         ),
         case(
             "unknown option",
-            r#"{"answers": {"age_years": 30, "sex": "male"}, "options": {"language": "en"}}"#,
+            r#"{"answers": {"age_years": 30, "sex": "male"}, "options": {"locale": "en"}}"#,
+            422,
+            "invalid_option",
+        ),
+        case(
+            "language without a catalog",
+            r#"{"answers": {"age_years": 30, "sex": "male"}, "options": {"language": "fr"}}"#,
             422,
             "invalid_option",
         ),

@@ -114,6 +114,16 @@ impl TestApp {
         reply(req.send().await.expect("request sent")).await
     }
 
+    pub async fn post_triage_with_header(&self, body: &Value, name: &str, value: &str) -> Reply {
+        let req = self
+            .client
+            .post(format!("{}/v1/triage", self.address))
+            .header("content-type", "application/json")
+            .header(name, value)
+            .body(serde_json::to_vec(body).expect("json"));
+        reply(req.send().await.expect("request sent")).await
+    }
+
     pub async fn post_triage(&self, body: &Value) -> Reply {
         self.post_raw(
             "/v1/triage",

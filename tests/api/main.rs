@@ -10,6 +10,7 @@ mod fhir;
 mod golden;
 mod hardening;
 mod helpers;
+mod intake_flow;
 mod logging;
 mod meta;
 mod triage;

@@ -110,7 +110,7 @@ async fn served_spec_equals_the_committed_one() {
     assert_eq!(answers["additionalProperties"], false);
     assert_eq!(
         answers["properties"]["saddle_numbness"]["enum"],
-        json!(["present", "absent", "unknown"])
+        json!(["present", "absent", "unknown", null])
     );
     assert_eq!(answers["required"], json!(["age_years", "sex"]));
 }

@@ -4,6 +4,7 @@
 
 mod fuzz_regressions;
 mod lifecycle;
+mod next_questions;
 mod properties;
 mod report;
 mod rules;

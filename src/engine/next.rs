@@ -1,0 +1,421 @@
+//! Which unanswered questions matter most now: worked out from the same facts as the
+//! assessment, so a form that asks them one at a time reaches a complete, safe
+//! assessment without walking the whole vocabulary.
+//!
+//! Order (most important first):
+//! 1. required safety screens not yet asked;
+//! 2. questions whose being unknown is what set the level (a rule that fires on "not
+//!    known", such as an unknown onset of new leg symptoms): the answer may settle it;
+//! 3. the core intake questions every back-pain assessment needs (vocabulary.toml);
+//! 4. questions that could still raise the level: the missing parts of a rule or floor
+//!    above the current level that an answer already points to (a clinical answer
+//!    before age or sex alone);
+//! 5. questions a medicine option waits on (`ask_first`);
+//! 6. questions that could firm up a listed cause;
+//! 7. STarT Back items, below the urgent levels.
+//!
+//! A question is asked once: any answer, `unknown` or `null` (declined) retires it, so the
+//! loop always ends. At an emergency level only what could make it more urgent is asked.
+
+use crate::knowledge::condition::{Cond, NumRef};
+use crate::knowledge::{
+    CodeId, Computed, KnowledgeBase, Level, MedStatus, QuestionReason, QUESTION_REASONS,
+};
+
+use super::answers::REQUIRED_ANSWERS;
+use super::facts::Facts;
+use super::{Band, CauseResult, FiredRule, MedicineResult};
+
+/// At most this many questions per assessment: enough for a form to show a short page,
+/// few enough that the most important one is obvious.
+pub const MAX_NEXT_QUESTIONS: usize = 5;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Reason {
+    RequiredScreen,
+    SettlesUncertainty,
+    CoreIntake,
+    CouldRaiseLevel,
+    MedicineScreen,
+    RefinesCause,
+    StartBack,
+}
+
+impl Reason {
+    pub const ALL: [Reason; 7] = [
+        Reason::RequiredScreen,
+        Reason::SettlesUncertainty,
+        Reason::CoreIntake,
+        Reason::CouldRaiseLevel,
+        Reason::MedicineScreen,
+        Reason::RefinesCause,
+        Reason::StartBack,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        QUESTION_REASONS[self as usize]
+    }
+
+    /// Its plain-words explanation in the knowledge base (validated to exist at load).
+    pub fn text(self, kb: &KnowledgeBase) -> Option<&QuestionReason> {
+        kb.question_reasons.get(self as usize)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NextQuestion<'kb> {
+    pub code: CodeId,
+    pub reason: Reason,
+    /// The rules, floors, medicine options or causes this answer could change.
+    pub for_ids: Vec<&'kb str>,
+}
+
+/// A rule or floor above the current level, seen as alternatives of conjuncts.
+struct Target<'kb> {
+    id: &'kb str,
+    level: Level,
+    when: &'kb Cond,
+    /// A floor that only applies at the current level: the level itself is the evidence.
+    modifier: bool,
+}
+
+/// How close one alternative of a target is to holding, and what would settle it.
+struct Path<'kb> {
+    id: &'kb str,
+    level: Level,
+    /// 0: a clinical answer (or the current level) points here; 1: age or sex only.
+    tier: u8,
+    open_conjuncts: usize,
+    order: usize,
+    codes: Vec<CodeId>,
+}
+
+pub fn next_questions<'kb>(
+    kb: &'kb KnowledgeBase,
+    facts: &Facts<'_>,
+    level: Level,
+    fired: &[FiredRule<'kb>],
+    medications: &[MedicineResult<'kb>],
+    causes: &[CauseResult<'kb>],
+) -> Vec<NextQuestion<'kb>> {
+    let mut out: Vec<NextQuestion<'kb>> = Vec::new();
+    if level == Level::EmergencyAmbulance {
+        return out;
+    }
+    let emergency = level.is_emergency();
+    let askable = |id: CodeId| {
+        let def = kb.vocabulary.code(id);
+        def.is_active()
+            && !facts.answers.was_asked(id)
+            && def.ask_when.as_ref().is_none_or(|w| facts.eval(w))
+    };
+    let push = |out: &mut Vec<NextQuestion<'kb>>, code: CodeId, reason: Reason, id: &'kb str| {
+        if let Some(q) = out.iter_mut().find(|q| q.code == code) {
+            if !id.is_empty() && !q.for_ids.contains(&id) {
+                q.for_ids.push(id);
+            }
+            return;
+        }
+        out.push(NextQuestion {
+            code,
+            reason,
+            for_ids: if id.is_empty() { Vec::new() } else { vec![id] },
+        });
+    };
+
+    if !emergency {
+        for &code in &facts.missing_screens {
+            if askable(code) {
+                push(&mut out, code, Reason::RequiredScreen, "");
+            }
+        }
+    }
+    for f in fired
+        .iter()
+        .filter(|f| !f.rule.catch_all && f.rule.level == level)
+    {
+        let mut unknown = Vec::new();
+        missing_that_hold(facts, &f.rule.when, &mut unknown);
+        for code in unknown {
+            if askable(code) {
+                push(&mut out, code, Reason::SettlesUncertainty, &f.rule.id);
+            }
+        }
+    }
+    if !emergency {
+        for &code in &kb.vocabulary.core_questions {
+            if askable(code) {
+                push(&mut out, code, Reason::CoreIntake, "");
+            }
+        }
+    }
+
+    // Rules and floors that could still raise the level.
+    let mut targets: Vec<Target<'kb>> = kb
+        .rules
+        .iter()
+        .filter(|r| !r.catch_all && r.level > level)
+        .filter(|r| !fired.iter().any(|f| std::ptr::eq(f.rule, *r)))
+        .map(|r| Target {
+            id: &r.id,
+            level: r.level,
+            when: &r.when,
+            modifier: false,
+        })
+        .collect();
+    for floor in &kb.floors {
+        let applies = match floor.only_at_level {
+            Some(at) => at == level,
+            None => floor.level > level,
+        };
+        if applies && floor.level > level && !facts.eval(&floor.when) {
+            targets.push(Target {
+                id: &floor.id,
+                level: floor.level,
+                when: &floor.when,
+                modifier: floor.only_at_level.is_some(),
+            });
+        }
+    }
+    // Follow-ups by branching: a question the knowledge base asks only after some answer
+    // (`ask_when`, e.g. why someone cannot walk), now open, that a target reads.
+    for (id, def) in kb.vocabulary.codes.iter().enumerate() {
+        let Some(when) = &def.ask_when else { continue };
+        if matches!(when, Cond::Not(_) | Cond::Choice { negate: true, .. }) || !askable(id) {
+            continue;
+        }
+        for target in &targets {
+            let mut reads = Vec::new();
+            codes_of(kb, target.when, &mut reads);
+            if reads.contains(&id) {
+                push(&mut out, id, Reason::CouldRaiseLevel, target.id);
+            }
+        }
+    }
+    let mut paths: Vec<Path<'kb>> = Vec::new();
+    for (order, target) in targets.iter().enumerate() {
+        let mut alternatives = Vec::new();
+        alternatives_of(kb, target.when, &mut alternatives);
+        for alternative in alternatives {
+            if let Some(path) = path_of(kb, facts, target, alternative, order, &askable) {
+                paths.push(path);
+            }
+        }
+    }
+    paths.sort_by(|a, b| {
+        a.tier
+            .cmp(&b.tier)
+            .then_with(|| b.level.cmp(&a.level))
+            .then_with(|| a.open_conjuncts.cmp(&b.open_conjuncts))
+            .then_with(|| a.order.cmp(&b.order))
+    });
+    for path in &paths {
+        for &code in &path.codes {
+            push(&mut out, code, Reason::CouldRaiseLevel, path.id);
+        }
+    }
+
+    if !emergency {
+        for m in medications
+            .iter()
+            .filter(|m| m.status == MedStatus::AskFirst)
+        {
+            for &code in &m.because {
+                if askable(code) {
+                    push(&mut out, code, Reason::MedicineScreen, &m.medicine.id);
+                }
+            }
+        }
+        for c in causes.iter().filter(|c| c.band == Band::Possible) {
+            let mut codes = Vec::new();
+            if let Some(gate) = &c.cause.gate {
+                if !facts.eval(gate) {
+                    codes_of(kb, gate, &mut codes);
+                }
+            }
+            for w in c.cause.support.iter().filter(|w| !facts.eval(&w.when)) {
+                codes_of(kb, &w.when, &mut codes);
+            }
+            for code in codes {
+                if askable(code) {
+                    push(&mut out, code, Reason::RefinesCause, &c.cause.id);
+                }
+            }
+        }
+        if level < Level::Consultation24 {
+            for item in &kb.startback.items {
+                if askable(item.code) {
+                    push(&mut out, item.code, Reason::StartBack, "");
+                }
+            }
+        }
+    }
+    out.truncate(MAX_NEXT_QUESTIONS);
+    out
+}
+
+/// The tests that hold only because something is unanswered (`missing`, and `ne` /
+/// `not_in` of an unanswered code), in the parts of a condition that hold: the unknowns a
+/// fired rule rests on.
+fn missing_that_hold(facts: &Facts<'_>, cond: &Cond, out: &mut Vec<CodeId>) {
+    if !facts.eval(cond) {
+        return;
+    }
+    match cond {
+        Cond::All(list) | Cond::Any(list) => {
+            list.iter().for_each(|c| missing_that_hold(facts, c, out))
+        }
+        Cond::Finding(i) => {
+            if let Some(f) = facts.kb.findings.get(*i) {
+                missing_that_hold(facts, &f.when, out);
+            }
+        }
+        Cond::Missing(id) => out.push(*id),
+        // `ne` / `not_in` hold while unanswered: the answer may make them fail.
+        Cond::Choice {
+            code, negate: true, ..
+        } if !facts.is_answered(*code) => out.push(*code),
+        _ => {}
+    }
+}
+
+/// The alternatives a condition offers: an `any` (or a finding that is one) splits into
+/// its branches, anything else is one alternative.
+fn alternatives_of<'kb>(kb: &'kb KnowledgeBase, cond: &'kb Cond, out: &mut Vec<&'kb Cond>) {
+    match cond {
+        Cond::Any(list) => list.iter().for_each(|c| alternatives_of(kb, c, out)),
+        Cond::Finding(i) => match kb.findings.get(*i) {
+            Some(f) => alternatives_of(kb, &f.when, out),
+            None => out.push(cond),
+        },
+        _ => out.push(cond),
+    }
+}
+
+fn conjuncts_of<'kb>(kb: &'kb KnowledgeBase, cond: &'kb Cond, out: &mut Vec<&'kb Cond>) {
+    match cond {
+        Cond::All(list) => list.iter().for_each(|c| conjuncts_of(kb, c, out)),
+        Cond::Finding(i) => match kb.findings.get(*i) {
+            Some(f) if matches!(f.when, Cond::All(_)) => conjuncts_of(kb, &f.when, out),
+            _ => out.push(cond),
+        },
+        _ => out.push(cond),
+    }
+}
+
+/// `None` when the alternative cannot hold whatever is asked next (a false part whose
+/// questions are all answered, or one that only an answer's absence makes true), or
+/// when nothing answered points to it.
+fn path_of<'kb>(
+    kb: &'kb KnowledgeBase,
+    facts: &Facts<'_>,
+    target: &Target<'kb>,
+    alternative: &'kb Cond,
+    order: usize,
+    askable: &impl Fn(CodeId) -> bool,
+) -> Option<Path<'kb>> {
+    let mut conjuncts = Vec::new();
+    conjuncts_of(kb, alternative, &mut conjuncts);
+    let mut codes: Vec<CodeId> = Vec::new();
+    let mut open_conjuncts = 0;
+    let mut clinical = target.modifier;
+    let mut demographic = false;
+    for conjunct in conjuncts {
+        if facts.eval(conjunct) {
+            for id in facts.triggers(conjunct) {
+                if facts.is_answered(id) {
+                    if REQUIRED_ANSWERS.contains(&kb.vocabulary.code(id).code.as_str()) {
+                        demographic = true;
+                    } else {
+                        clinical = true;
+                    }
+                }
+            }
+            continue;
+        }
+        // Answers only ever add facts: a part that needs something to be false or
+        // unanswered, and is not, stays so.
+        if matches!(
+            conjunct,
+            Cond::Not(_) | Cond::Missing(_) | Cond::Choice { negate: true, .. }
+        ) {
+            return None;
+        }
+        let mut refs = Vec::new();
+        codes_of(kb, conjunct, &mut refs);
+        let open: Vec<CodeId> = refs.into_iter().filter(|id| askable(*id)).collect();
+        if open.is_empty() {
+            return None;
+        }
+        open_conjuncts += 1;
+        for id in open {
+            if !codes.contains(&id) {
+                codes.push(id);
+            }
+        }
+    }
+    let tier = if clinical {
+        0
+    } else if demographic {
+        1
+    } else {
+        return None;
+    };
+    Some(Path {
+        id: target.id,
+        level: target.level,
+        tier,
+        open_conjuncts,
+        order,
+        codes,
+    })
+}
+
+/// Every answer code a condition reads, through findings, counts, implications and
+/// computed numbers, in the order written (authors list the most telling first).
+fn codes_of(kb: &KnowledgeBase, cond: &Cond, out: &mut Vec<CodeId>) {
+    let add = |id: CodeId, out: &mut Vec<CodeId>| {
+        if !out.contains(&id) {
+            out.push(id);
+        }
+    };
+    match cond {
+        Cond::All(list) | Cond::Any(list) => list.iter().for_each(|c| codes_of(kb, c, out)),
+        Cond::Not(inner) => codes_of(kb, inner, out),
+        Cond::Present(id) => {
+            add(*id, out);
+            for imp in kb.implications.iter().filter(|i| i.code == *id) {
+                codes_of(kb, &imp.when, out);
+            }
+        }
+        Cond::Finding(i) => {
+            if let Some(f) = kb.findings.get(*i) {
+                codes_of(kb, &f.when, out);
+            }
+        }
+        Cond::Absent(id) | Cond::Missing(id) => add(*id, out),
+        Cond::Choice { code, .. } | Cond::SetContains { code, .. } => add(*code, out),
+        Cond::Compare { num, .. } => match num {
+            NumRef::Code(id) => add(*id, out),
+            NumRef::Count(i) => {
+                if let Some(c) = kb.counts.get(*i) {
+                    c.of.iter().for_each(|x| codes_of(kb, x, out));
+                }
+            }
+            NumRef::Computed(Computed::AgeAtOnset) => {
+                let known = &kb.vocabulary.well_known;
+                [
+                    known.first_episode,
+                    known.onset_days_ago,
+                    known.back_pain_onset_age,
+                ]
+                .into_iter()
+                .flatten()
+                .for_each(|id| add(id, out));
+            }
+            NumRef::Computed(_) => kb.startback.items.iter().for_each(|i| add(i.code, out)),
+        },
+        Cond::StartBackAtLeast(_) => kb.startback.items.iter().for_each(|i| add(i.code, out)),
+        Cond::Unscreened(_) => {}
+    }
+}
