@@ -19,10 +19,9 @@
 
 use crate::knowledge::condition::{Cond, NumRef};
 use crate::knowledge::{
-    CodeId, Computed, KnowledgeBase, Level, MedStatus, QuestionReason, QUESTION_REASONS,
+    CodeId, Computed, KnowledgeBase, Level, MedStatus, QuestionReason, ValueKind, QUESTION_REASONS,
 };
 
-use super::answers::REQUIRED_ANSWERS;
 use super::facts::Facts;
 use super::{Band, CauseResult, FiredRule, MedicineResult};
 
@@ -83,8 +82,6 @@ struct Target<'kb> {
 struct Path<'kb> {
     id: &'kb str,
     level: Level,
-    /// 0: a clinical answer (or the current level) points here; 1: age or sex only.
-    tier: u8,
     open_conjuncts: usize,
     order: usize,
     codes: Vec<CodeId>,
@@ -203,9 +200,8 @@ pub fn next_questions<'kb>(
         }
     }
     paths.sort_by(|a, b| {
-        a.tier
-            .cmp(&b.tier)
-            .then_with(|| b.level.cmp(&a.level))
+        b.level
+            .cmp(&a.level)
             .then_with(|| a.open_conjuncts.cmp(&b.open_conjuncts))
             .then_with(|| a.order.cmp(&b.order))
     });
@@ -226,7 +222,8 @@ pub fn next_questions<'kb>(
                 }
             }
         }
-        for c in causes.iter().filter(|c| c.band == Band::Possible) {
+        // The leading cause that is only possible: its missing evidence could firm it up.
+        for c in causes.iter().filter(|c| c.band == Band::Possible).take(1) {
             let mut codes = Vec::new();
             if let Some(gate) = &c.cause.gate {
                 if !facts.eval(gate) {
@@ -303,9 +300,9 @@ fn conjuncts_of<'kb>(kb: &'kb KnowledgeBase, cond: &'kb Cond, out: &mut Vec<&'kb
     }
 }
 
-/// `None` when the alternative cannot hold whatever is asked next (a false part whose
-/// questions are all answered, or one that only an answer's absence makes true), or
-/// when nothing answered points to it.
+/// `None` when nothing answered points to the alternative, or it cannot hold whatever is
+/// asked next (a false part whose questions are all answered, or one that only an
+/// answer's absence makes true).
 fn path_of<'kb>(
     kb: &'kb KnowledgeBase,
     facts: &Facts<'_>,
@@ -318,19 +315,33 @@ fn path_of<'kb>(
     conjuncts_of(kb, alternative, &mut conjuncts);
     let mut codes: Vec<CodeId> = Vec::new();
     let mut open_conjuncts = 0;
-    let mut clinical = target.modifier;
-    let mut demographic = false;
+    // Evidence is a symptom or history answered (or implied) present, or a value the rule
+    // looks for (a pulse over 130, both legs); answers in qualifier groups (age, sex,
+    // onset) point only to emergency rules, and "not"-tests never point to a rule.
+    let mut evidence = target.modifier;
+    for conjunct in &conjuncts {
+        if facts.eval(conjunct) {
+            evidence |= facts.triggers(conjunct).into_iter().any(|id| {
+                let def = kb.vocabulary.code(id);
+                let qualifier = kb
+                    .vocabulary
+                    .groups
+                    .iter()
+                    .any(|g| g.id == def.group && g.qualifier);
+                match def.kind {
+                    // Who and when point only to emergencies (an aneurysm over 60).
+                    _ if qualifier => target.level.is_emergency() && facts.is_answered(id),
+                    ValueKind::Tri => facts.is_present(id),
+                    _ => facts.is_answered(id),
+                }
+            });
+        }
+    }
+    if !evidence {
+        return None;
+    }
     for conjunct in conjuncts {
         if facts.eval(conjunct) {
-            for id in facts.triggers(conjunct) {
-                if facts.is_answered(id) {
-                    if REQUIRED_ANSWERS.contains(&kb.vocabulary.code(id).code.as_str()) {
-                        demographic = true;
-                    } else {
-                        clinical = true;
-                    }
-                }
-            }
             continue;
         }
         // Answers only ever add facts: a part that needs something to be false or
@@ -354,17 +365,9 @@ fn path_of<'kb>(
             }
         }
     }
-    let tier = if clinical {
-        0
-    } else if demographic {
-        1
-    } else {
-        return None;
-    };
     Some(Path {
         id: target.id,
         level: target.level,
-        tier,
         open_conjuncts,
         order,
         codes,

@@ -1233,6 +1233,7 @@ impl Compiler {
             groups.push(Group {
                 id: g.id.clone(),
                 label: g.label.clone(),
+                qualifier: g.qualifier,
             });
         }
         let mut codes = Vec::new();

@@ -304,6 +304,8 @@ impl CodeDef {
 pub struct Group {
     pub id: String,
     pub label: String,
+    /// Its answers (who, when) qualify rules but are not evidence that points to one.
+    pub qualifier: bool,
 }
 
 #[derive(Debug, Clone)]

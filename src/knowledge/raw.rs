@@ -57,6 +57,8 @@ pub struct RawVocabulary {
 pub struct RawGroup {
     pub id: String,
     pub label: String,
+    #[serde(default)]
+    pub qualifier: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -2,10 +2,10 @@
 //! again reaches the same level as the whole answer set, and the loop always ends.
 
 use serde_json::{Map, Value};
-use spasm_triage::engine::{Facts, Tri, Value as Answer, MAX_NEXT_QUESTIONS};
+use spasm_triage::engine::{Facts, Reason, Tri, Value as Answer, MAX_NEXT_QUESTIONS};
 use spasm_triage::knowledge::ValueKind;
 
-use crate::support::{kb, parse, run};
+use crate::support::{kb, parse, run, screened};
 
 /// What the person of a case says when asked `code`: the case's own answer; else what its
 /// answers mean (a 38.6 °C temperature is a fever; a deprecated code's replacement); else
@@ -77,6 +77,7 @@ fn cases() -> Vec<(String, Value)> {
 #[test]
 fn walking_every_case_through_next_questions_reaches_its_level() {
     let mut counts = Vec::new();
+    let mut appendix: Vec<usize> = Vec::new();
     let mut wrong = Vec::new();
     for (name, case) in cases() {
         let full = case["request"]["answers"].as_object().unwrap().clone();
@@ -97,12 +98,90 @@ fn walking_every_case_through_next_questions_reaches_its_level() {
             ));
         }
         counts.push(asked.len());
+        if case["vignette"].is_number() {
+            appendix.push(asked.len());
+        }
     }
-    counts.sort_unstable();
+    let median = |v: &mut Vec<usize>| {
+        v.sort_unstable();
+        v[v.len() / 2]
+    };
     println!(
-        "median questions asked: {} over {} cases",
-        counts[counts.len() / 2],
+        "median questions asked: {} over the {} Appendix A vignettes, {} over all {} cases",
+        median(&mut appendix),
+        appendix.len(),
+        median(&mut counts),
         counts.len()
     );
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+fn reasons_of(answers: &Map<String, Value>) -> Vec<(String, Reason)> {
+    run(answers)
+        .next_questions
+        .iter()
+        .map(|q| (kb().vocabulary.code(q.code).code.clone(), q.reason))
+        .collect()
+}
+
+#[test]
+fn the_most_urgent_level_asks_nothing_more() {
+    let mut answers = Map::new();
+    answers.insert("age_years".into(), Value::from(30));
+    answers.insert("sex".into(), Value::from("male"));
+    answers.insert("chest_pain".into(), Value::from("present"));
+    let a = run(&answers);
+    assert_eq!(a.level.as_str(), "emergency_ambulance");
+    assert!(a.next_questions.is_empty());
+}
+
+#[test]
+fn a_fever_is_followed_up_before_medicines_and_causes() {
+    let answers = screened(&Map::from_iter([
+        ("fever".to_owned(), Value::from("present")),
+        ("onset_days_ago".to_owned(), Value::from(3)),
+    ]));
+    let reasons = reasons_of(&answers);
+    assert!(!reasons.is_empty());
+    // Everything left is ordered by reason, and a fever opens infection follow-ups.
+    assert!(reasons.windows(2).all(|w| w[0].1 <= w[1].1), "{reasons:?}");
+    assert!(
+        reasons
+            .iter()
+            .any(|(_, r)| *r == Reason::CouldRaiseLevel || *r == Reason::CoreIntake),
+        "{reasons:?}"
+    );
+}
+
+#[test]
+fn a_screened_benign_case_reaches_medicine_screens_then_startback() {
+    let mut answers = screened(&Map::new());
+    // Answer every core question and every could-raise follow-up "no" until only the later
+    // reasons are left, then check their order.
+    for _ in 0..200 {
+        let next = reasons_of(&answers);
+        match next.first() {
+            Some((code, r)) if *r < Reason::MedicineScreen => {
+                let def = kb().vocabulary.code(kb().vocabulary.lookup(code).unwrap());
+                let v = if def.kind == ValueKind::Tri {
+                    Value::from("absent")
+                } else {
+                    Value::Null
+                };
+                answers.insert(code.clone(), v);
+            }
+            _ => break,
+        }
+    }
+    let next = reasons_of(&answers);
+    assert_eq!(
+        next.first().map(|q| q.1),
+        Some(Reason::MedicineScreen),
+        "{next:?}"
+    );
+    let a = run(&answers);
+    assert!(a
+        .medications
+        .iter()
+        .any(|m| m.status.as_str() == "ask_first"));
 }

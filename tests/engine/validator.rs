@@ -275,3 +275,79 @@ fn a_deprecated_value_needs_a_current_replacement_value() {
         "both must be values of this enum code",
     );
 }
+
+#[test]
+fn a_branching_condition_on_an_unknown_code_is_refused() {
+    let problems = broken(
+        "vocabulary.toml",
+        "ask_when = { present = \"history_of_cancer\" }",
+        "ask_when = { present = \"history_of_cancr\" }",
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.file == "vocabulary.toml" && p.message.contains("history_of_cancr")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn a_branching_cycle_is_refused() {
+    // history_of_cancer asked only after cancer_type, which is asked only after it.
+    let problems = broken(
+        "vocabulary.toml",
+        "[[codes]]\ncode = \"history_of_cancer\"\n",
+        "[[codes]]\ncode = \"history_of_cancer\"\nask_when = { present = \"cancer_active_treatment\" }\n",
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.message.contains("branching cycle")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn an_unknown_core_question_is_refused() {
+    let problems = broken(
+        "vocabulary.toml",
+        "  \"night_pain\",\n",
+        "  \"nite_pain\",\n",
+    );
+    has(
+        &problems,
+        "vocabulary.toml",
+        "core_questions.nite_pain",
+        "not in the vocabulary",
+    );
+}
+
+#[test]
+fn a_translation_that_drops_a_placeholder_is_refused() {
+    let problems = broken(
+        "i18n/es.toml",
+        "llame al {emergency_number} ahora.\"",
+        "llame a urgencias ahora.\"",
+    );
+    has(
+        &problems,
+        "i18n/es.toml",
+        "disclaimer",
+        "placeholders differ",
+    );
+}
+
+#[test]
+fn a_translation_of_a_text_that_does_not_exist_is_refused() {
+    let problems = broken(
+        "i18n/es.toml",
+        "key = \"disclaimer\"",
+        "key = \"disclaimr\"",
+    );
+    has(
+        &problems,
+        "i18n/es.toml",
+        "disclaimr",
+        "names no English text",
+    );
+}
