@@ -87,7 +87,8 @@ pub struct Settings {
 pub struct AuthSettings {
     /// Require an API key (`Authorization: Bearer <key>` or `X-API-Key`).
     pub enabled: bool,
-    /// Paths served without a key (probes and metrics).
+    /// Paths served without a key (probes and metrics); from the environment as JSON.
+    #[serde(deserialize_with = "list_or_json")]
     pub open_paths: Vec<String>,
     /// Clients and the SHA-256 (hex) of their key; never the key itself. From the
     /// environment, `APP__AUTH__KEYS` holds the same list as JSON.
@@ -98,7 +99,8 @@ pub struct AuthSettings {
     pub failures_per_minute: u32,
     pub failure_burst: u32,
     /// Peer addresses of reverse proxies whose `X-Forwarded-For` (last entry) names the client
-    /// for rate limiting; from anyone else the header is ignored.
+    /// for rate limiting; from anyone else the header is ignored. From the environment as JSON.
+    #[serde(deserialize_with = "list_or_json")]
     pub trusted_proxies: Vec<String>,
 }
 
@@ -195,7 +197,9 @@ pub const PRODUCTION_OPEN_PATHS: [&str; 6] = [
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CorsSettings {
-    /// Exact origins (`https://intake.example.org`), or `*` (never with credentials).
+    /// Exact origins (`https://intake.example.org`), or `*` (never with credentials). From
+    /// the environment as JSON: `APP__CORS__ALLOWED_ORIGINS='["https://intake.example.org"]'`.
+    #[serde(deserialize_with = "list_or_json")]
     pub allowed_origins: Vec<String>,
     pub allow_credentials: bool,
     pub max_age_secs: u32,
@@ -445,6 +449,24 @@ mod tests {
         assert!(s.check().unwrap_err().contains("64 hex digits"));
         std::env::remove_var("APP__SERVER__PORT");
         std::env::remove_var("APP__AUTH__KEYS");
+
+        // Every list setting takes JSON from the environment (the Kubernetes ConfigMap does).
+        std::env::set_var(
+            "APP__CORS__ALLOWED_ORIGINS",
+            r#"["https://intake.example.org", "https://clinic.example.org"]"#,
+        );
+        std::env::set_var("APP__AUTH__TRUSTED_PROXIES", r#"["10.0.0.1"]"#);
+        std::env::set_var("APP__AUTH__OPEN_PATHS", r#"["/health", "/ready"]"#);
+        let s = get_settings(dir.path()).unwrap();
+        assert_eq!(
+            s.cors.allowed_origins,
+            ["https://intake.example.org", "https://clinic.example.org"]
+        );
+        assert_eq!(s.auth.trusted_proxies, ["10.0.0.1"]);
+        assert_eq!(s.auth.open_paths, ["/health", "/ready"]);
+        std::env::remove_var("APP__CORS__ALLOWED_ORIGINS");
+        std::env::remove_var("APP__AUTH__TRUSTED_PROXIES");
+        std::env::remove_var("APP__AUTH__OPEN_PATHS");
         std::env::remove_var("APP_ENV");
 
         std::fs::write(dir.path().join("default.toml"), "[server]\nprot = 9100\n").unwrap();
