@@ -133,7 +133,9 @@ pub fn record_assessment(req: &HttpRequest, level: &'static str) {
 /// Prometheus metrics
 ///
 /// Request counts and latency histograms by route pattern and status, assessments by
-/// triage level, the knowledge base version as an info metric, and build info.
+/// triage level, the knowledge base version as an info metric, and build info. Open
+/// without a key by default (`auth.open_paths`); no label carries patient data or a
+/// client-chosen string (unknown methods are `other`, unmatched paths `unmatched`).
 #[utoipa::path(get, path = "/metrics", operation_id = "getMetrics", tag = "operations",
     responses((status = 200, description = "Prometheus text exposition format 0.0.4", content_type = "text/plain",
         body = String, example = json!("triage_assessments_total{level=\"self_care\"} 3\n"))))]

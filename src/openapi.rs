@@ -39,6 +39,7 @@ use crate::knowledge::{KnowledgeBase, ValueKind, RESPONSE_VALUES};
         api::meta::health,
         api::meta::ready,
         api::meta::openapi_json,
+        crate::metrics::metrics,
     ),
     components(schemas(api::error::Problem, api::error::FieldError)),
     tags(

@@ -166,6 +166,7 @@ fn replace_placeholder<'a>(text: &'a str, placeholder: &str, with: &str) -> Cow<
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct KnowledgeBaseRef<'a> {
+    /// Knowledge-base release (`MAJOR.MINOR.PATCH`, README "Knowledge-base releases").
     #[schema(example = "2026.12.0")]
     pub version: &'a str,
     /// `sha256:` + hex digest of the rule files.
@@ -175,8 +176,11 @@ pub struct KnowledgeBaseRef<'a> {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SourceDto<'a> {
+    /// Source id, as listed by `GET /v1/knowledge-base`.
     pub id: &'a str,
+    /// Title of the guideline, paper or article.
     pub title: &'a str,
+    /// Where to read it (a URL, or a `urn:` for sources not published online).
     pub url: &'a str,
 }
 
@@ -275,28 +279,36 @@ pub enum ValueTypeDto {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TriageDto<'a> {
+    /// How urgently to seek care: `emergency_ambulance`, `emergency`, `consultation_24`, `consultation` or `self_care`; the most urgent of every fired rule and floor.
     #[schema(value_type = LevelDto, example = "self_care")]
     pub level: &'static str,
     /// 5 (`emergency_ambulance`) … 1 (`self_care`).
     #[schema(example = 1, minimum = 1, maximum = 5)]
     pub rank: u8,
+    /// When to act: `immediately` (emergencies), `within_24h`, `within_1_week` / `within_2_weeks` / `routine` (consultation), `none` (self-care).
     #[schema(value_type = TimeframeDto, example = "none")]
     pub timeframe: &'static str,
+    /// Where to go, most urgent first (`ambulance`, `emergency_department`, `urgent_care`, `gp`, `physiotherapy`, `pharmacist`).
     pub care_settings: Vec<&'static str>,
+    /// What to do, in plain words, in the response's language; show it first.
     pub action: Cow<'a, str>,
     /// Review status of `action`: `draft` until a clinician signs it off.
     #[schema(value_type = ReviewDto)]
     pub action_review: &'static str,
     /// Rule and floor ids that set the level (empty for the `self_care` default).
     pub decided_by: Vec<&'a str>,
+    /// True only at `consultation` and `consultation_24` when every rule that set the level allows a phone or video consultation; always false at emergency levels and at `self_care` (nothing to book).
     pub remote_consult_suitable: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RedFlagDto<'a> {
+    /// Id of the rule that fired (`GET /v1/knowledge-base` lists them all).
     #[schema(example = "R01")]
     pub rule_id: &'a str,
+    /// Short name of the rule, in the response's language.
     pub title: &'a str,
+    /// The level this rule alone sets.
     #[schema(value_type = LevelDto)]
     pub level: &'static str,
     /// Present only for `consultation` rules.
@@ -305,12 +317,15 @@ pub struct RedFlagDto<'a> {
     pub timeframe: Option<&'static str>,
     /// The answer codes that made the rule fire.
     pub triggered_by: Vec<&'a str>,
+    /// Conditions this rule screens for (clinical ids, not diagnoses).
     pub screens_for: &'a [String],
+    /// What the person is told about this finding, in plain words and in the response's language.
     pub patient_text: Cow<'a, str>,
     /// Clinician audience only.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub clinician_text: Option<&'a str>,
+    /// Guidance the rule is drawn from.
     pub sources: Vec<SourceDto<'a>>,
     /// Where a front end shows this text (1 first). The list itself stays in level order;
     /// this order puts specific rules first and the catch-all safety floors (`R25`,
@@ -335,15 +350,20 @@ pub struct EvidenceDto<'a> {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CauseDto<'a> {
+    /// Cause id (never a cardiac or aortic explanation: those are red flags only).
     pub cause: &'a str,
+    /// The cause in plain words, in the response's language.
     pub label: &'a str,
+    /// `likely` (gate met and score at least 5) or `possible` (score at least 2, or the non-specific default).
     #[schema(value_type = BandDto)]
     pub band: &'static str,
+    /// Base plus supporting weights minus opposing weights.
     pub score: i32,
     /// `spasm_pattern` or `strain_pattern` (only on `muscle_strain_or_spasm`).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false, example = "spasm_pattern")]
     pub sub_label: Option<&'a str>,
+    /// The answers that supported the cause, with their weights (opposing ones too for `clinician`).
     pub evidence: Vec<EvidenceDto<'a>>,
     /// Review status of `label`.
     #[schema(value_type = ReviewDto)]
@@ -352,16 +372,21 @@ pub struct CauseDto<'a> {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PhaseDto<'a> {
+    /// Phase id by days since onset (`phase_acute_0_72h` …).
     #[schema(example = "phase_acute_0_72h")]
     pub id: &'a str,
+    /// The phase in plain words, in the response's language.
     pub label: &'a str,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AdviceDto<'a> {
+    /// Advice block id.
     #[schema(example = "ADV-A3")]
     pub id: &'a str,
+    /// The advice, in the response's language.
     pub text: Cow<'a, str>,
+    /// Guidance the advice is drawn from.
     pub sources: Vec<SourceDto<'a>>,
     /// Review status of `text`.
     #[schema(value_type = ReviewDto)]
@@ -370,14 +395,17 @@ pub struct AdviceDto<'a> {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MedicationDto<'a> {
+    /// Medicine option id (over-the-counter unless `prescription_only`).
     #[schema(example = "med_opt_oral_nsaid")]
     pub option: &'a str,
+    /// `suggest`, `caution` (personal cautions in `because`), `ask_first` (a safety question is unanswered: the codes are in `because` and `completeness.medicine_questions`) or `suppress` (not for this person; why in `because`).
     #[schema(value_type = MedStatusDto)]
     pub status: &'static str,
     /// Answer codes behind a caution or suppression; for `ask_first`, the unanswered
     /// questions that decide whether the option is safe (also in
     /// `completeness.medicine_questions`).
     pub because: Vec<&'a str>,
+    /// What to tell the person about this option, in the response's language.
     pub text: Cow<'a, str>,
     /// Needs a prescription (never an over-the-counter suggestion).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -394,6 +422,7 @@ pub struct StartBackDto<'a> {
     pub total: u32,
     /// Psychosocial subscale (items 5–9; the minimum when items are unknown).
     pub psychosocial: u32,
+    /// `low`, `medium`, `high`, or `indeterminate` when unknown items could change the group.
     #[schema(value_type = RiskDto)]
     pub risk: &'static str,
     /// `[lowest, highest]` total possible once the missing items are answered (only when items are missing).
@@ -412,8 +441,10 @@ pub struct StartBackDto<'a> {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SafetyNetDto<'a> {
+    /// Safety-net block id.
     #[schema(example = "SN-EMERGENCY")]
     pub id: &'a str,
+    /// When to seek help sooner, in the response's language.
     pub text: Cow<'a, str>,
     /// Review status of `text`.
     #[schema(value_type = ReviewDto)]
@@ -422,8 +453,11 @@ pub struct SafetyNetDto<'a> {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct QuestionDto<'a> {
+    /// The answer code of the unanswered screen.
     pub code: &'a str,
+    /// The question to ask, in the response's language.
     pub question: &'a str,
+    /// What the screen rules out.
     pub screens_for: &'a [String],
     /// Review status of `question`.
     #[schema(value_type = ReviewDto)]
@@ -433,7 +467,9 @@ pub struct QuestionDto<'a> {
 /// A question a medicine option needs answered before it can be suggested.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MedicineQuestionDto<'a> {
+    /// The answer code a medicine option waits on.
     pub code: &'a str,
+    /// The question to ask, in the response's language.
     pub question: &'a str,
     /// The medicine options (`medications[].option`) waiting on this answer.
     pub for_options: Vec<&'a str>,
@@ -462,20 +498,29 @@ pub struct TriageResponse<'a> {
     /// A new UUID v4 per assessment (the only field that differs between identical requests).
     #[schema(format = "uuid")]
     pub assessment_id: String,
+    /// The knowledge-base release that produced this assessment (version and digest).
     pub knowledge_base: KnowledgeBaseRef<'a>,
+    /// The level, when and where to go, and what to do.
     pub triage: TriageDto<'a>,
+    /// Every rule that fired, most urgent first; show the `primary` ones first, in `display_order`.
     pub red_flags: Vec<RedFlagDto<'a>>,
+    /// Up to three causes the picture may be consistent with (not diagnoses); empty at emergency levels for patients.
     pub causes: Vec<CauseDto<'a>>,
     /// The phase of the episode; `null` when the onset is unknown.
     #[schema(required = true)]
     pub phase: Option<PhaseDto<'a>>,
+    /// Self-care advice for the phase and causes; empty at emergency levels.
     pub advice: Vec<AdviceDto<'a>>,
+    /// Over-the-counter options with a personal status; empty at emergency levels.
     pub medications: Vec<MedicationDto<'a>>,
     /// STarT Back score; `null` when no STarT Back item is answered.
     #[schema(required = true)]
     pub startback: Option<StartBackDto<'a>>,
+    /// When to seek help sooner or call the emergency number.
     pub safety_net: Vec<SafetyNetDto<'a>>,
+    /// Whether every required safety screen was ruled out, and the questions still open.
     pub completeness: CompletenessDto<'a>,
+    /// Decision support, not a diagnosis: show it with every result.
     pub disclaimer: Cow<'a, str>,
     /// Review status of `disclaimer`.
     #[schema(value_type = ReviewDto)]
@@ -516,6 +561,8 @@ pub struct NextQuestionDto<'a> {
     pub code: &'a str,
     /// The question, in the response's language.
     pub question: &'a str,
+    /// Answer type: `tri` (present/absent/unknown), `integer`, `number`, `enum` (one value),
+    /// `set` (an array of values) or `response` (did a treatment help).
     #[serde(rename = "type")]
     #[schema(value_type = ValueTypeDto)]
     pub value_type: &'static str,
@@ -535,6 +582,7 @@ pub struct NextQuestionDto<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub maximum: Option<f64>,
+    /// Unit of a number answer (`years`, `days`, `Cel`, `/min`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false, example = "years")]
     pub unit: Option<&'a str>,
@@ -1092,6 +1140,8 @@ fn startback<'a>(kb: &'a KnowledgeBase, s: &StartBackScore) -> StartBackDto<'a> 
 pub struct VocabularyCode<'a> {
     pub code: &'a str,
     pub group: &'a str,
+    /// Answer type: `tri` (present/absent/unknown), `integer`, `number`, `enum` (one value),
+    /// `set` (an array of values) or `response` (did a treatment help).
     #[serde(rename = "type")]
     #[schema(value_type = ValueTypeDto)]
     pub value_type: &'static str,

@@ -197,3 +197,52 @@ async fn spec_documents_every_status_each_operation_returns() {
         assert!(response["headers"]["X-Request-Id"].is_object(), "{name}");
     }
 }
+
+/// Every property of the assessment, at every depth, says what it means (integrators read the
+/// spec, not the code).
+#[tokio::test]
+async fn every_triage_response_property_is_described() {
+    let app = spawn_app().await;
+    let spec = app.get("/openapi.json").await.body;
+    let schemas = spec["components"]["schemas"].as_object().unwrap();
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r.rsplit('/').next().unwrap().to_owned());
+                }
+                m.values().for_each(|x| refs(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+    let described = |v: &Value| {
+        v.get("description").is_some()
+            || ["oneOf", "allOf", "anyOf"].iter().any(|k| {
+                v[k].as_array()
+                    .is_some_and(|a| a.iter().any(|x| x.get("description").is_some()))
+            })
+    };
+    let mut todo = vec!["TriageResponse".to_owned()];
+    let mut seen = Vec::new();
+    let mut missing = Vec::new();
+    while let Some(name) = todo.pop() {
+        if seen.contains(&name) {
+            continue;
+        }
+        seen.push(name.clone());
+        let Some(props) = schemas[&name]["properties"].as_object() else {
+            continue;
+        };
+        for (p, v) in props {
+            if !described(v) {
+                missing.push(format!("{name}.{p}"));
+            }
+            refs(v, &mut todo);
+        }
+    }
+    assert!(seen.len() > 10, "walked only {seen:?}");
+    assert!(missing.is_empty(), "undescribed: {missing:?}");
+    assert!(spec["paths"]["/metrics"]["get"].is_object());
+}
