@@ -15,11 +15,11 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use serde_json::{json, Map, Value};
 
-use spasm_triage::api::dto::Texts;
 use spasm_triage::api::request::{answers_of, parse_request};
 use spasm_triage::api::triage::triage_body;
 use spasm_triage::engine::{assess, parse_answers, Audience};
 use spasm_triage::knowledge::{self, KnowledgeBase, RuleSource, ValueKind};
+use spasm_triage::view::dto::Texts;
 
 const EMERGENCY_CASE: &str = include_str!("../tests/cases/04_new_urinary_retention.json");
 const SOFA_CASE: &str = include_str!("../tests/cases/01_lifted_sofa_spasm.json");

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
 
-use actix_web::{get, web, HttpRequest, HttpResponse};
+use actix_web::{get, web, HttpResponse};
 
 /// Upper bounds (seconds) of the latency histogram buckets.
 const BUCKETS: [f64; 11] = [
@@ -55,7 +55,8 @@ impl Metrics {
         }
     }
 
-    fn assessment(&self, level: &'static str) {
+    /// Count one assessment by level (the telemetry middleware, from the audit record).
+    pub fn assessment(&self, level: &'static str) {
         if let Ok(mut inner) = self.inner.lock() {
             *inner.assessments.entry(level).or_default() += 1;
         }
@@ -120,13 +121,6 @@ impl Metrics {
             env!("CARGO_PKG_VERSION")
         );
         out
-    }
-}
-
-/// Count an assessment by level on the request's application metrics.
-pub fn record_assessment(req: &HttpRequest, level: &'static str) {
-    if let Some(m) = req.app_data::<web::Data<Metrics>>() {
-        m.assessment(level);
     }
 }
 

@@ -17,11 +17,11 @@ use utoipa::openapi::{
 use utoipa::OpenApi;
 
 use crate::api;
-use crate::api::dto::{Texts, TriageResponse};
-use crate::api::error::{ApiError, ErrorCode, PROBLEM_JSON};
 use crate::api::triage::triage_body;
 use crate::engine::answers::REQUIRED_ANSWERS;
+use crate::http::error::{ApiError, ErrorCode, PROBLEM_JSON};
 use crate::knowledge::{KnowledgeBase, ValueKind, RESPONSE_VALUES};
+use crate::view::dto::{Texts, TriageResponse};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -41,7 +41,7 @@ use crate::knowledge::{KnowledgeBase, ValueKind, RESPONSE_VALUES};
         api::meta::openapi_json,
         crate::metrics::metrics,
     ),
-    components(schemas(api::error::Problem, api::error::FieldError)),
+    components(schemas(crate::http::error::Problem, crate::http::error::FieldError)),
     tags(
         (name = "triage", description = "Assess a set of answers"),
         (name = "knowledge base", description = "What the service knows, for integrators and clinical reviewers"),
@@ -244,6 +244,7 @@ const OPERATION_ERRORS: &[(&str, &[&ErrorResponse])] = &[
     ),
     ("health", &[&METHOD_NOT_ALLOWED]),
     ("ready", &[&METHOD_NOT_ALLOWED]),
+    ("getMetrics", &[&METHOD_NOT_ALLOWED]),
 ];
 
 const REQUEST_ID: &str = "X-Request-Id";
@@ -538,7 +539,7 @@ fn truncate(value: &mut serde_json::Value, key: &str, keep: impl Fn(&serde_json:
 /// Request and response examples for the operations of this service, computed from the
 /// knowledge base by the same code that serves them, so they cannot drift.
 fn add_examples(doc: &mut OpenApiDoc, kb: &KnowledgeBase) {
-    let request = api::dto::triage_request_example();
+    let request = crate::view::dto::triage_request_example();
     media_example(doc, "/v1/triage", None, request.clone());
     if let Ok(response) = triage_body(kb, &example_texts(), request.to_string().as_bytes()) {
         let mut response = TriageResponse {

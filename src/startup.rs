@@ -1,6 +1,6 @@
 //! Building and running the HTTP server.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -9,34 +9,19 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
-use crate::api::dto::Texts;
-use crate::api::{self, AppState};
+use crate::api;
 use crate::configuration::Settings;
+use crate::http::drain::Drain;
+use crate::http::state::AppState;
 use crate::knowledge::KnowledgeBase;
 use crate::openapi;
+use crate::view::dto::Texts;
 
 pub struct Application {
     port: u16,
     server: Server,
     drain: Arc<Drain>,
     shutdown_timeout: Duration,
-}
-
-/// Graceful drain state: set on SIGTERM/SIGINT, read by every response.
-#[derive(Default)]
-pub struct Drain {
-    draining: AtomicBool,
-    connections: Arc<AtomicUsize>,
-}
-
-impl Drain {
-    pub fn draining(&self) -> bool {
-        self.draining.load(Ordering::Relaxed)
-    }
-
-    fn connections(&self) -> usize {
-        self.connections.load(Ordering::Relaxed)
-    }
 }
 
 /// Counts one open connection for as long as actix keeps its connection data.
@@ -153,7 +138,7 @@ impl Application {
                     SwaggerUi::new("/docs/{_:.*}")
                         .config(SwaggerConfig::new(["/openapi.json"]).validator_url("none")),
                 )
-                .default_service(web::to(api::fallback))
+                .default_service(web::to(crate::http::routes::fallback))
         })
         .on_connect(move |_, extensions| {
             connections.fetch_add(1, Ordering::Relaxed);

@@ -18,6 +18,9 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{EnvFilter, Registry};
 
 use crate::configuration::LogFormat;
+use crate::http::identity::RequestId;
+use crate::http::observe::AssessmentRecord;
+use crate::http::routes::method_label;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -53,10 +56,6 @@ where
     }
 }
 
-/// The request id for logs and the response: the caller's if it is a safe token, else a new one.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
-
 fn accept_request_id(value: Option<&HeaderValue>) -> Option<String> {
     let s = value?.to_str().ok()?;
     let ok = !s.is_empty()
@@ -64,24 +63,6 @@ fn accept_request_id(value: Option<&HeaderValue>) -> Option<String> {
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
     ok.then(|| s.to_owned())
-}
-
-/// The method as a bounded label: a standard method, else `other`. A client can send any
-/// token as a method; used raw it would grow metrics and log lines without bound.
-pub fn method_label(method: &actix_web::http::Method) -> &'static str {
-    use actix_web::http::Method as M;
-    match *method {
-        M::GET => "GET",
-        M::HEAD => "HEAD",
-        M::POST => "POST",
-        M::PUT => "PUT",
-        M::DELETE => "DELETE",
-        M::PATCH => "PATCH",
-        M::OPTIONS => "OPTIONS",
-        M::CONNECT => "CONNECT",
-        M::TRACE => "TRACE",
-        _ => "other",
-    }
 }
 
 /// Outermost middleware: the request span and the one line per request.
@@ -114,7 +95,7 @@ pub async fn request_span(
         .app_data::<actix_web::web::Data<crate::metrics::Metrics>>()
         .cloned();
     let drain = req
-        .app_data::<actix_web::web::Data<crate::startup::Drain>>()
+        .app_data::<actix_web::web::Data<crate::http::drain::Drain>>()
         .cloned();
     let result = next.call(req).instrument(span.clone()).await;
     let seconds = started.elapsed().as_secs_f64();
@@ -138,10 +119,13 @@ pub async fn request_span(
             let client = res
                 .request()
                 .extensions()
-                .get::<crate::security::Client>()
+                .get::<crate::http::identity::Client>()
                 .map(|c| c.0.clone());
             let client = client.as_deref().unwrap_or("anonymous");
             let assessment = res.request().extensions_mut().remove::<AssessmentRecord>();
+            if let (Some(a), Some(m)) = (&assessment, &metrics) {
+                m.assessment(a.level);
+            }
             span.in_scope(|| match assessment {
                 Some(a) => tracing::info!(
                     target: "audit",
@@ -172,42 +156,4 @@ pub async fn request_span(
             Err(e)
         }
     }
-}
-
-/// The decision of one assessment, for the request's audit line. Never an answer.
-#[derive(Debug, Clone)]
-struct AssessmentRecord {
-    assessment_id: String,
-    knowledge_base_version: String,
-    knowledge_base_digest: String,
-    level: &'static str,
-    decided_by: String,
-    rule_ids: String,
-    complete: bool,
-    missing_screens: usize,
-}
-
-/// Record an assessment: the level counter now, and the decision for the request's one
-/// line on the `audit` target (the medico-legal record), written when the response is ready.
-pub fn record_assessment(
-    req: &actix_web::HttpRequest,
-    response: &crate::api::dto::TriageResponse<'_>,
-) {
-    crate::metrics::record_assessment(req, response.triage.level);
-    let rule_ids = response
-        .red_flags
-        .iter()
-        .map(|f| f.rule_id)
-        .collect::<Vec<_>>()
-        .join(",");
-    req.extensions_mut().insert(AssessmentRecord {
-        assessment_id: response.assessment_id.clone(),
-        knowledge_base_version: response.knowledge_base.version.to_string(),
-        knowledge_base_digest: response.knowledge_base.digest.to_string(),
-        level: response.triage.level,
-        decided_by: response.triage.decided_by.join(","),
-        rule_ids,
-        complete: response.completeness.complete,
-        missing_screens: response.completeness.missing_screens.len(),
-    });
 }

@@ -5,18 +5,18 @@ use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::dto::answerable;
-use super::dto::{
-    DeprecatedValueDto, GroupDto, KnowledgeBaseRef, LevelDto, LifecycleDto, ReplacementDto,
-    ReviewDto, SourceDto, Status, TimeframeDto, VocabularyCode, VocabularyResponse,
-};
-use super::language::Lang;
-use super::AppState;
+use crate::http::state::AppState;
 use crate::knowledge::condition::{CmpOp, Cond, NumRef};
 use crate::knowledge::report::describe;
 use crate::knowledge::{
     CodeDef, KnowledgeBase, Level, Lifecycle, MappedValue, ValueKind, ValueMapping,
 };
+use crate::view::dto::answerable;
+use crate::view::dto::{
+    DeprecatedValueDto, GroupDto, KnowledgeBaseRef, LevelDto, LifecycleDto, ReplacementDto,
+    ReviewDto, SourceDto, Status, TimeframeDto, VocabularyCode, VocabularyResponse,
+};
+use crate::view::language::Lang;
 
 /// List the answer vocabulary
 ///

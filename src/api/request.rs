@@ -17,13 +17,13 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-use super::dto::AudienceDto;
-use super::error::{escape_pointer, ApiError, ErrorCode};
-use super::json::Checked;
-use super::triage::malformed;
 use crate::engine::{
     parse_answer_pairs, AnswerError, AnswerErrorKind, AnswerJson, Answers, Audience,
 };
+use crate::http::body::malformed;
+use crate::http::error::{escape_pointer, ApiError, ErrorCode};
+use crate::http::json::Checked;
+use crate::view::dto::AudienceDto;
 
 /// An answer's value as sent: only what answer parsing reads.
 #[derive(Debug, Clone, PartialEq)]
@@ -141,7 +141,7 @@ pub fn parse_request(body: &[u8]) -> Result<TriageInput<'_>, ApiError> {
         return Err(ApiError::field(
             ErrorCode::InvalidOption,
             "/options",
-            super::json::repeated_key_message(&key, "`options`"),
+            crate::http::json::repeated_key_message(&key, "`options`"),
         ));
     }
     let Options { audience, language } = match options {

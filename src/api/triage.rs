@@ -2,15 +2,15 @@
 
 use actix_web::http::header;
 use actix_web::{post, web, HttpRequest, HttpResponse};
-use futures_util::StreamExt;
 
-use super::dto::{DeprecationHeaders, Texts, TriageRequest, TriageResponse};
-use super::error::{ApiError, ErrorCode};
-use super::language::Lang;
 use super::request::{answers_of, parse_request};
-use super::AppState;
 use crate::engine;
+use crate::http::body::{read_body, require_json};
+use crate::http::error::{ApiError, ErrorCode};
+use crate::http::state::AppState;
 use crate::knowledge::KnowledgeBase;
+use crate::view::dto::{DeprecationHeaders, Texts, TriageRequest, TriageResponse};
+use crate::view::language::Lang;
 
 /// Assess back pain answers
 ///
@@ -59,7 +59,7 @@ pub async fn triage(
         .and_then(|v| v.to_str().ok());
     let (response, deprecation) =
         triage_body_with_headers(&state.kb, &state.texts, &body, accept_language)?;
-    crate::telemetry::record_assessment(&req, &response);
+    crate::http::observe::record_assessment(&req, &response);
     // Sized for a typical assessment (11–16 KB) so the buffer is not regrown while writing.
     let mut json = Vec::with_capacity(16 * 1024);
     serde_json::to_writer(&mut json, &response)
@@ -104,7 +104,20 @@ pub fn triage_body_with_headers<'a>(
     accept_language: Option<&str>,
 ) -> Result<(TriageResponse<'a>, Option<DeprecationHeaders>), ApiError> {
     let input = parse_request(body)?;
-    let lang = Lang::choose(kb, input.language.as_deref(), accept_language)?;
+    let lang = Lang::choose(kb, input.language.as_deref(), accept_language).map_err(|e| {
+        ApiError::field(
+            ErrorCode::InvalidOption,
+            "/options/language",
+            format!(
+                "`language` must be one of {}",
+                e.available
+                    .iter()
+                    .map(|l| format!("\"{l}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    })?;
     let answers = answers_of(kb, &input)?;
     let assessment = engine::assess(kb, &answers, input.audience);
     let mut response = TriageResponse::build_in(
@@ -114,100 +127,11 @@ pub fn triage_body_with_headers<'a>(
         uuid::Uuid::new_v4().to_string(),
         &lang,
     );
-    response.warnings = super::dto::warnings(kb, &answers);
-    Ok((response, super::dto::deprecation_headers(kb, &answers)))
-}
-
-pub(crate) fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    if essence == "application/json" {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            ErrorCode::UnsupportedMediaType,
-            "send the body with Content-Type: application/json",
-        ))
-    }
-}
-
-/// The body, at most `limit` bytes, arriving within `timeout` (actix-web's own timeout
-/// covers only the request head, so a body sent a byte at a time would hold a connection).
-pub(crate) async fn read_body(
-    req: &HttpRequest,
-    payload: web::Payload,
-    limit: usize,
-    timeout: std::time::Duration,
-) -> Result<Vec<u8>, ApiError> {
-    match actix_web::rt::time::timeout(timeout, read_body_within_limit(req, payload, limit)).await {
-        Ok(read) => read,
-        Err(_) => Err(ApiError::new(
-            ErrorCode::RequestTimeout,
-            format!(
-                "the request body did not arrive within {} s",
-                timeout.as_secs()
-            ),
-        )),
-    }
-}
-
-async fn read_body_within_limit(
-    req: &HttpRequest,
-    mut payload: web::Payload,
-    limit: usize,
-) -> Result<Vec<u8>, ApiError> {
-    let too_large = || {
-        ApiError::new(
-            ErrorCode::PayloadTooLarge,
-            format!("the body must be at most {limit} bytes"),
-        )
-    };
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(too_large());
-    }
-    let mut body = Vec::with_capacity(declared.unwrap_or(1024).min(limit));
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| {
-            ApiError::new(
-                ErrorCode::MalformedJson,
-                "the request body could not be read",
-            )
-        })?;
-        if body.len() + chunk.len() > limit {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-/// Describe a JSON error without quoting the input (it may be health data).
-pub(crate) fn malformed(e: &serde_json::Error) -> ApiError {
-    let what = match e.classify() {
-        serde_json::error::Category::Eof => "the JSON ends too early",
-        serde_json::error::Category::Io => "the body could not be read",
-        _ if e.to_string().contains("recursion limit") => "the JSON is nested too deeply",
-        _ if e.to_string().contains("number out of range") => "a number is out of range",
-        _ => "syntax error",
-    };
-    ApiError::new(
-        ErrorCode::MalformedJson,
-        format!("{what} at line {}, column {}", e.line(), e.column()),
-    )
+    response.warnings = crate::view::dto::warnings(kb, &answers);
+    Ok((
+        response,
+        crate::view::dto::deprecation_headers(kb, &answers),
+    ))
 }
 
 #[cfg(test)]

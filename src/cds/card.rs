@@ -2,7 +2,7 @@
 //! fired with the answers that triggered them, the unanswered safety screens, and the basis.
 
 use super::dto::{override_reasons, CdsCard, CdsSource, Coding, Indicator};
-use crate::api::dto::TriageResponse;
+use crate::view::dto::TriageResponse;
 
 /// `summary` must be under 140 characters.
 pub const SUMMARY_MAX: usize = 139;

@@ -7,22 +7,22 @@
 //! these paths is the EHR's JWT (CDS Hooks security, verified in `auth`), never an API key
 //! (reference §7.11).
 
-pub mod auth;
 pub mod card;
 pub mod card_id;
 pub mod dto;
+pub mod examples;
 
 use actix_web::http::header;
 use actix_web::{guard, web, HttpMessage, HttpRequest, HttpResponse};
 use serde_json::{Map, Value};
 use utoipa::OpenApi;
 
-use crate::api::error::{ApiError, ErrorCode, Problem};
-use crate::api::triage::{read_body, require_json};
-use crate::api::AppState;
 use crate::engine::Audience;
-use crate::fhir::mapping::is_our_questionnaire;
-use crate::fhir::questionnaire::QUESTIONNAIRE_URL;
+use crate::fhir_resources::mapping::is_our_questionnaire;
+use crate::fhir_resources::questionnaire::QUESTIONNAIRE_URL;
+use crate::http::body::{read_body, require_json};
+use crate::http::error::{ApiError, ErrorCode, Problem};
+use crate::http::state::AppState;
 use dto::{CdsCards, CdsFeedbackAck, CdsFeedbackRequest, CdsRequest, CdsServices};
 
 /// The one service's id: `POST /cds-services/back-pain-triage`.
@@ -36,7 +36,7 @@ pub const HOOK: &str = "patient-view";
 #[derive(OpenApi)]
 #[openapi(
     paths(discovery, service, feedback),
-    components(schemas(crate::fhir::schema::FhirBundle)),
+    components(schemas(crate::fhir_resources::schema::FhirBundle)),
     tags((name = "cds-hooks", description = "CDS Hooks 2.0: discovery, the `patient-view` back-pain triage \
         service (one card from the patient's newest back-pain-triage QuestionnaireResponse) and card feedback. \
         `Authorization: Bearer` carries the EHR's signed JWT, verified against the trusted issuer's JWKS when the \
@@ -172,14 +172,14 @@ fn optional_string<'v>(
 
 fn request_id(req: &HttpRequest) -> String {
     req.extensions()
-        .get::<crate::telemetry::RequestId>()
+        .get::<crate::http::identity::RequestId>()
         .map(|r| r.0.clone())
         .unwrap_or_default()
 }
 
 fn client(req: &HttpRequest) -> String {
     req.extensions()
-        .get::<crate::security::Client>()
+        .get::<crate::http::identity::Client>()
         .map(|c| c.0.clone())
         .unwrap_or_else(|| "anonymous".to_owned())
 }
@@ -234,11 +234,11 @@ pub async fn discovery() -> HttpResponse {
     security(("ApiKey" = [])),
     params(("id" = String, Path, description = "The service id: `back-pain-triage`")),
     request_body(content = CdsRequest, content_type = "application/json",
-        example = json!(dto::request_example())),
+        example = json!(examples::request_example())),
     responses(
         (status = 200, description = "One card", body = CdsCards,
             headers(("Cache-Control" = String, description = "`no-store`"), ("X-Request-Id" = String, description = "Request id for support")),
-            example = json!(dto::cards_example())),
+            example = json!(examples::cards_example())),
         (status = 400, description = "The body is not JSON (`malformed_json`)", body = Problem, content_type = "application/problem+json",
             example = json!(dto::problem(ErrorCode::MalformedJson, "syntax error at line 1, column 12"))),
         (status = 401, description = "No valid CDS Hooks JWT from a trusted issuer in `Authorization: Bearer`, or no valid \
@@ -264,7 +264,7 @@ pub async fn discovery() -> HttpResponse {
             `invalid_request_shape`, `unknown_answer_code`, `derived_answer_code`, `invalid_answer_value`, `missing_required_answer`; \
             `path` points into the request",
             body = Problem, content_type = "application/problem+json",
-            example = json!(dto::unknown_code_example())),
+            example = json!(examples::unknown_code_example())),
         (status = 429, description = "Rate limit spent, or too many failed authentications from this address (`rate_limited`)",
             body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = String, description = "Seconds to wait"))),
@@ -516,12 +516,12 @@ async fn run_service(
     }
     require_json(req)?;
     let body = read_body(req, payload, state.body_limit, state.body_timeout).await?;
-    let body: Value = crate::api::json::parse_strict(&body)?;
+    let body: Value = crate::http::json::parse_strict(&body)?;
     let call = parse_call(&body)?;
     let assessment_id = uuid::Uuid::new_v4().to_string();
     let mut response = None;
     for (qr, pointer) in select(call.prefetch, call.patient_id)? {
-        let (candidate, _) = crate::fhir::assess_questionnaire_response(
+        let (candidate, _) = crate::fhir_resources::assess_questionnaire_response(
             &state.kb,
             &state.texts,
             qr,
@@ -532,7 +532,7 @@ async fn run_service(
         // The most urgent of the undecided candidates; the first on a tie.
         if response
             .as_ref()
-            .is_none_or(|r: &crate::api::dto::TriageResponse<'_>| {
+            .is_none_or(|r: &crate::view::dto::TriageResponse<'_>| {
                 candidate.triage.rank > r.triage.rank
             })
         {
@@ -544,7 +544,7 @@ async fn run_service(
             "the prefetch holds no usable QuestionnaireResponse",
         ));
     };
-    crate::telemetry::record_assessment(req, &response);
+    crate::http::observe::record_assessment(req, &response);
     let card_uuid = cards.issue().map_err(|e| {
         tracing::error!(error = %e, "cannot issue a card id");
         ApiError::new(ErrorCode::Internal, "internal error")
@@ -583,7 +583,7 @@ async fn run_service(
     security(("ApiKey" = [])),
     params(("id" = String, Path, description = "The service id: `back-pain-triage`")),
     request_body(content = CdsFeedbackRequest, content_type = "application/json",
-        example = json!(dto::feedback_example())),
+        example = json!(examples::feedback_example())),
     responses(
         (status = 200, description = "Feedback recorded", body = CdsFeedbackAck,
             headers(("X-Request-Id" = String, description = "Request id for support")),
@@ -755,7 +755,7 @@ async fn run_feedback(
     }
     require_json(req)?;
     let body = read_body(req, payload, state.body_limit, state.body_timeout).await?;
-    let body: Value = crate::api::json::parse_strict(&body)?;
+    let body: Value = crate::http::json::parse_strict(&body)?;
     let entries = parse_feedback(&body, cards)?;
     let request_id = request_id(req);
     let client = client(req);

@@ -4,32 +4,22 @@
 //! Every error under `/fhir/` is an OperationOutcome carrying the same stable code as the
 //! JSON API (reference §7.11); unknown paths and methods under `/fhir/` too.
 
-pub mod examples;
-pub mod guidance;
-pub mod mapping;
-pub mod outcome;
-pub mod questionnaire;
-pub mod schema;
-
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
-use serde::ser::{SerializeMap, SerializeSeq};
-use serde::{Serialize, Serializer};
 use serde_json::Value;
 use utoipa::OpenApi;
 
-use crate::api::dto::{Texts, TriageResponse};
-use crate::api::error::{ApiError, ErrorCode};
-use crate::api::triage::read_body;
-use crate::api::AppState;
-use crate::engine::{self, Audience};
-use crate::knowledge::KnowledgeBase;
-use mapping::{map_response, Mapped, QrError};
-use outcome::{operation_outcome_response, FHIR_JSON};
-use schema::{
+use crate::engine::Audience;
+use crate::fhir_resources::mapping::QrError;
+use crate::fhir_resources::schema::{
     FhirGuidanceResponse, FhirOperationOutcome, FhirQuestionnaire, FhirQuestionnaireResponse,
 };
+use crate::fhir_resources::{assess_questionnaire_response, examples, guidance, questionnaire};
+use crate::http::body::read_body;
+use crate::http::error::{ApiError, ErrorCode};
+use crate::http::outcome::{operation_outcome_response, Ordered, FHIR_JSON, FHIR_SCOPE};
+use crate::http::state::AppState;
 
 pub const QUESTIONNAIRE_PATH: &str = "/fhir/Questionnaire/back-pain-triage";
 pub const TRIAGE_PATH: &str = "/fhir/QuestionnaireResponse/$triage";
@@ -45,18 +35,10 @@ pub const TRIAGE_PATH: &str = "/fhir/QuestionnaireResponse/$triage";
 pub struct FhirApiDoc;
 
 /// Where the FHIR API lives; every error below it is an OperationOutcome.
-pub const SCOPE: &str = "/fhir";
-
-/// Whether `path` is under the FHIR API.
-pub fn serves(path: &str) -> bool {
-    path.strip_prefix(SCOPE)
-        .is_some_and(|rest| rest.starts_with('/'))
-}
-
 /// Register the FHIR handlers: one scope whose unknown paths and methods are OperationOutcomes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::scope(SCOPE)
+        web::scope(FHIR_SCOPE)
             .service(
                 web::resource("/Questionnaire/back-pain-triage")
                     .route(web::get().to(get_questionnaire))
@@ -83,41 +65,6 @@ fn method_not_allowed(allowed: &str) -> HttpResponse {
     );
     error.allow = Some(allowed.to_owned());
     operation_outcome_response(&error)
-}
-
-/// JSON with `resourceType`, `id`, `url`, `linkId` and `name` first in every object
-/// (FHIR's convention; serde_json's maps are otherwise sorted).
-pub struct Ordered<'a>(pub &'a Value);
-
-const FIRST_KEYS: [&str; 5] = ["resourceType", "id", "url", "linkId", "name"];
-
-impl Serialize for Ordered<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self.0 {
-            Value::Object(map) => {
-                let mut m = s.serialize_map(Some(map.len()))?;
-                for key in FIRST_KEYS {
-                    if let Some(v) = map.get(key) {
-                        m.serialize_entry(key, &Ordered(v))?;
-                    }
-                }
-                for (k, v) in map {
-                    if !FIRST_KEYS.contains(&k.as_str()) {
-                        m.serialize_entry(k, &Ordered(v))?;
-                    }
-                }
-                m.end()
-            }
-            Value::Array(list) => {
-                let mut seq = s.serialize_seq(Some(list.len()))?;
-                for v in list {
-                    seq.serialize_element(&Ordered(v))?;
-                }
-                seq.end()
-            }
-            other => other.serialize(s),
-        }
-    }
 }
 
 /// A FHIR resource as an `application/fhir+json` response.
@@ -186,22 +133,6 @@ fn audience(query: &str) -> Result<Audience, ApiError> {
     Ok(audience)
 }
 
-/// The JSON API's assessment of a QuestionnaireResponse: mapped, validated and assessed exactly
-/// like `POST /v1/triage`; also used by CDS Hooks.
-pub fn assess_questionnaire_response<'a>(
-    kb: &'a KnowledgeBase,
-    texts: &Texts,
-    qr: &Value,
-    audience: Audience,
-    assessment_id: String,
-) -> Result<(TriageResponse<'a>, Mapped), QrError> {
-    let mapped = map_response(kb, qr)?;
-    let assessment = engine::assess(kb, &mapped.answers, audience);
-    let mut response = TriageResponse::build(kb, &assessment, texts, assessment_id);
-    response.warnings = crate::api::dto::warnings(kb, &mapped.answers);
-    Ok((response, mapped))
-}
-
 /// Get the intake Questionnaire
 ///
 /// The FHIR R4 Questionnaire generated from the vocabulary of the loaded knowledge base
@@ -263,7 +194,7 @@ pub async fn get_questionnaire(state: web::Data<AppState>) -> HttpResponse {
     path = "/fhir/QuestionnaireResponse/$triage",
     operation_id = "fhirTriage",
     tag = "fhir",
-    params(("audience" = Option<crate::api::dto::AudienceDto>, Query, description = "`patient` (default) or `clinician`. FHIR's `_format` and `_pretty` are ignored; any other parameter is refused (`invalid_option`).")),
+    params(("audience" = Option<crate::view::dto::AudienceDto>, Query, description = "`patient` (default) or `clinician`. FHIR's `_format` and `_pretty` are ignored; any other parameter is refused (`invalid_option`).")),
     request_body(
         description = "A QuestionnaireResponse for `urn:spasm-triage:Questionnaire/back-pain-triage`",
         content(
@@ -329,7 +260,7 @@ async fn run_triage(
     let audience = audience(req.query_string())?;
     require_fhir_json(req)?;
     let body = read_body(req, payload, state.body_limit, state.body_timeout).await?;
-    let qr: Value = crate::api::json::parse_strict(&body)?;
+    let qr: Value = crate::http::json::parse_strict(&body)?;
     let (response, mapped) = assess_questionnaire_response(
         &state.kb,
         &state.texts,
@@ -338,10 +269,10 @@ async fn run_triage(
         uuid::Uuid::new_v4().to_string(),
     )
     .map_err(QrError::into_fhir)?;
-    crate::telemetry::record_assessment(req, &response);
+    crate::http::observe::record_assessment(req, &response);
     let request_id = req
         .extensions()
-        .get::<crate::telemetry::RequestId>()
+        .get::<crate::http::identity::RequestId>()
         .map(|r| r.0.clone())
         .unwrap_or_default();
     let resource =

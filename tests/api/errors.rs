@@ -405,7 +405,7 @@ async fn transport_errors_json_is_pinned() {
 #[test]
 fn internal_error_json_is_opaque() {
     use actix_web::ResponseError;
-    use spasm_triage::api::error::{ApiError, ErrorCode};
+    use spasm_triage::http::error::{ApiError, ErrorCode};
     let e = ApiError::new(
         ErrorCode::Internal,
         "an internal error occurred; quote the X-Request-Id header",

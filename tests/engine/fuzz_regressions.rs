@@ -4,10 +4,10 @@
 
 use std::time::{Duration, Instant};
 
-use spasm_triage::api::dto::Texts;
-use spasm_triage::api::error::{ApiError, ErrorCode};
 use spasm_triage::api::triage::triage_body;
 use spasm_triage::engine::answers::MAX_SUGGESTED_CODES;
+use spasm_triage::http::error::{ApiError, ErrorCode};
+use spasm_triage::view::dto::Texts;
 
 use crate::support::kb;
 

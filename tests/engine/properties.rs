@@ -1,9 +1,9 @@
 //! Property tests over random answers the vocabulary accepts.
 
 use proptest::prelude::*;
-use spasm_triage::api::dto::{Texts, TriageResponse};
 use spasm_triage::engine::{assess, Answers, Audience, Tri, Value};
 use spasm_triage::knowledge::{KnowledgeBase, ValueKind, RESPONSE_VALUES};
+use spasm_triage::view::dto::{Texts, TriageResponse};
 
 use crate::support::kb;
 

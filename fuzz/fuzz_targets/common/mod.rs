@@ -6,8 +6,8 @@
 
 use std::sync::OnceLock;
 
-use spasm_triage::api::dto::{Texts, TriageResponse};
-use spasm_triage::api::error::ApiError;
+use spasm_triage::view::dto::{Texts, TriageResponse};
+use spasm_triage::http::error::ApiError;
 use spasm_triage::knowledge::{self, KnowledgeBase, RuleSource};
 
 pub fn kb() -> &'static KnowledgeBase {

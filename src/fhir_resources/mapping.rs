@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use serde_json::{json, Map, Value};
 
 use super::questionnaire::{answer_system, QUESTIONNAIRE_ID, QUESTIONNAIRE_URL};
-use crate::api::error::{escape_pointer, ApiError, ErrorCode};
 use crate::engine::{parse_answers, AnswerError, AnswerErrorKind, Answers};
+use crate::http::error::{escape_pointer, ApiError, ErrorCode};
 use crate::knowledge::{KnowledgeBase, ValueKind};
 
 /// One step of a location inside the QuestionnaireResponse.

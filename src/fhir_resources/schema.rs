@@ -694,3 +694,21 @@ pub fn prefetch_questionnaire_response() -> Schema {
         ))
         .into()
 }
+
+#[cfg(test)]
+mod issue_type_tests {
+    use super::ISSUE_TYPES;
+    use crate::http::error::ErrorCode;
+    use crate::http::outcome::issue_type;
+
+    #[test]
+    fn every_issue_type_is_one_the_schema_declares() {
+        for code in ErrorCode::ALL {
+            let t = issue_type(code.as_str(), code.status().as_u16());
+            assert!(
+                ISSUE_TYPES.contains(&t),
+                "{code:?} gives `{t}`, missing from the OperationOutcome schema"
+            );
+        }
+    }
+}

@@ -8,14 +8,14 @@ use serde_json::{json, Map, Value};
 
 use super::guidance::guidance_response as render_guidance;
 use super::mapping::map_response;
-use super::outcome::operation_outcome;
 use super::questionnaire::{
     answer_system, questionnaire as render_questionnaire, QUESTIONNAIRE_URL,
 };
-use crate::api::dto::Texts;
-use crate::api::error::{ApiError, ErrorCode};
 use crate::engine::Audience;
+use crate::http::error::{ApiError, ErrorCode};
+use crate::http::outcome::operation_outcome;
 use crate::knowledge::{self, KnowledgeBase, RuleSource, ValueKind};
+use crate::view::dto::Texts;
 
 pub const EXAMPLE_ASSESSMENT_ID: &str = "7d1f3c2a-5b8e-4f6d-9a0c-1e2b3c4d5e6f";
 pub const EXAMPLE_REQUEST_ID: &str = "b1946ac9-2f4e-4a57-9d4c-3a8a2c1d9e10";

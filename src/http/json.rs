@@ -9,8 +9,8 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
+use super::body::malformed;
 use super::error::{ApiError, ErrorCode};
-use super::triage::malformed;
 
 /// A JSON value and the first key found twice in one of its objects.
 pub struct Checked {

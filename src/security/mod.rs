@@ -2,6 +2,8 @@
 //! headers, per-client rate limits, a failed-authentication throttle per peer address and
 //! request timeouts. Every refusal is problem+json.
 
+pub mod cds_jwt;
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -15,12 +17,9 @@ use actix_web::{web, HttpMessage, HttpResponse, ResponseError};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::api::error::{ApiError, ErrorCode};
 use crate::configuration::Settings;
-
-/// The authenticated client's name (never its key); goes to logs, metrics and the audit trail.
-#[derive(Debug, Clone)]
-pub struct Client(pub String);
+use crate::http::error::{ApiError, ErrorCode};
+use crate::http::identity::Client;
 
 struct KeyHash {
     client: String,
@@ -48,7 +47,7 @@ pub struct Security {
     failure_rate: (f64, f64),
     failures: Mutex<HashMap<String, Bucket>>,
     trusted_proxies: Vec<std::net::IpAddr>,
-    cds: Option<crate::cds::auth::CdsAuth>,
+    cds: Option<cds_jwt::CdsAuth>,
 }
 
 /// More tracked clients than this and idle buckets are dropped (bounded memory).
@@ -117,7 +116,7 @@ impl Security {
             ),
             failures: Mutex::new(HashMap::new()),
             trusted_proxies,
-            cds: crate::cds::auth::CdsAuth::new(&settings.cds_auth)?,
+            cds: cds_jwt::CdsAuth::new(&settings.cds_auth)?,
         })
     }
 
@@ -261,8 +260,8 @@ fn rate_limited(seconds: u64) -> ApiError {
 
 fn refuse<B>(req: ServiceRequest, error: ApiError) -> ServiceResponse<EitherBody<B>> {
     // FHIR clients read every error under /fhir/ as an OperationOutcome.
-    let response = if crate::fhir::serves(req.path()) {
-        crate::fhir::outcome::operation_outcome_response(&error)
+    let response = if crate::http::outcome::serves_fhir(req.path()) {
+        crate::http::outcome::operation_outcome_response(&error)
     } else {
         error.error_response()
     };

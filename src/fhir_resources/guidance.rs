@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 
 use super::mapping::Mapped;
-use crate::api::dto::{SourceDto, TriageResponse};
+use crate::view::dto::{SourceDto, TriageResponse};
 
 /// Code system of the triage levels (`RiskAssessment.prediction.outcome`).
 pub const TRIAGE_LEVEL_SYSTEM: &str = "urn:spasm-triage:triage-level";

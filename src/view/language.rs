@@ -6,7 +6,12 @@ use std::cell::RefCell;
 use crate::knowledge::i18n::SOURCE_LANGUAGE;
 use crate::knowledge::{Catalog, KnowledgeBase, Review};
 
-use super::error::{ApiError, ErrorCode};
+/// `options.language` named a language without a catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownLanguage {
+    /// The languages there are, English first.
+    pub available: Vec<String>,
+}
 
 /// The language of one response.
 #[derive(Debug)]
@@ -32,21 +37,10 @@ impl<'a> Lang<'a> {
         kb: &'a KnowledgeBase,
         requested: Option<&str>,
         accept_language: Option<&str>,
-    ) -> Result<Lang<'a>, ApiError> {
+    ) -> Result<Lang<'a>, UnknownLanguage> {
         if let Some(tag) = requested {
-            return Lang::named(kb, &primary_subtag(tag)).ok_or_else(|| {
-                ApiError::field(
-                    ErrorCode::InvalidOption,
-                    "/options/language",
-                    format!(
-                        "`language` must be one of {}",
-                        available(kb)
-                            .iter()
-                            .map(|l| format!("\"{l}\""))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                )
+            return Lang::named(kb, &primary_subtag(tag)).ok_or_else(|| UnknownLanguage {
+                available: available(kb).into_iter().map(str::to_owned).collect(),
             });
         }
         let chosen = accept_language

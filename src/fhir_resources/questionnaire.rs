@@ -3,11 +3,11 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::api::dto::Texts;
 use crate::engine::answers::REQUIRED_ANSWERS;
 use crate::knowledge::condition::Cond;
 use crate::knowledge::i18n::RESPONSE_LABELS;
 use crate::knowledge::{CodeDef, KnowledgeBase, ValueKind, RESPONSE_VALUES};
+use crate::view::dto::Texts;
 
 /// `Questionnaire.id`.
 pub const QUESTIONNAIRE_ID: &str = "back-pain-triage";
