@@ -13,6 +13,7 @@
 # The service runs with its defaults (config/default.toml: info logs, workers = one per
 # core); its logs go to /dev/null (formatted, not stored).
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -46,34 +47,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# A free loopback port: nothing answers a connect on it.
-free_port() {
-    local port
-    while :; do
-        port=$((20000 + RANDOM % 30000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
-            return
-        fi
-    done
-}
-
-# Poll GET /ready with bash's own /dev/tcp (no process per attempt) until it says 200.
-wait_ready() {
-    local port=$1 deadline=$((SECONDS + 30)) line
-    while ((SECONDS < deadline)); do
-        if exec 3<>"/dev/tcp/127.0.0.1/$port"; then
-            printf 'GET /ready HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3
-            line=
-            IFS= read -r -t 2 line <&3 || true
-            exec 3<&- 3>&-
-            [[ $line == "HTTP/1.1 200"* ]] && return 0
-        fi 2>/dev/null
-    done
-    echo "port $port never became ready" >&2
-    return 1
-}
 
 # Start the service on a port; sets STARTED_PID and STARTED_MS (process start → /ready).
 start_server() {

@@ -10,6 +10,7 @@
 # The server is stopped on exit, whatever happens. Only 127.0.0.1 is contacted (and the
 # package registries while installing).
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
@@ -109,7 +110,7 @@ step "cargo build --release --locked"
 cargo build --release --locked
 
 step "start target/release/spasm-triage on a free 127.0.0.1 port, API keys on"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+port=$(free_port)
 base="http://127.0.0.1:$port"
 # A throwaway key for this run; the server is given only its SHA-256.
 api_key=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')
@@ -126,26 +127,8 @@ APP_ENV=local \
     APP__AUTH__FAILURE_BURST=1000000 \
     target/release/spasm-triage >"$work/server.log" 2>&1 &
 server_pid=$!
-python3 - "$base" "$server_pid" <<'EOF'
-import os, sys, time, urllib.request
-base, pid = sys.argv[1], int(sys.argv[2])
-deadline = time.monotonic() + 60
-while True:
-    try:
-        with urllib.request.urlopen(base + "/ready", timeout=2) as r:
-            if r.status == 200:
-                print(f"ready at {base}")
-                break
-    except Exception:
-        pass
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        sys.exit("the server exited before it was ready (see target/conformance/server.log)")
-    if time.monotonic() > deadline:
-        sys.exit("the server was not ready within 60 s")
-    time.sleep(0.2)
-EOF
+wait_ready "$port" "$server_pid" "$work/server.log" 60
+echo "ready at $base"
 # The release binary serves exactly the committed spec that the tools below read.
 python3 - "$base" "$api_key" <<'EOF'
 import json, sys, urllib.request

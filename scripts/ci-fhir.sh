@@ -4,6 +4,7 @@
 # OperationOutcome it produces against the FHIR R4B models of fhir.resources
 # (scripts/validate_fhir.py). Exits non-zero on any validation error.
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 
 # Pinned and verified: fhir.resources 8.3.0 (pydantic 2), R4B models under fhir.resources.R4B.
@@ -18,7 +19,7 @@ fi
 
 cargo build --release --locked
 
-port=$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+port=$(free_port)
 log=$(mktemp)
 APP__SERVER__HOST=127.0.0.1 APP__SERVER__PORT="$port" target/release/spasm-triage >"$log" 2>&1 &
 server=$!
@@ -30,23 +31,6 @@ cleanup() {
 trap cleanup EXIT
 
 base="http://127.0.0.1:$port"
-ready=0
-for _ in $(seq 1 150); do
-  if "$venv/bin/python" -c "import sys, urllib.request; sys.exit(urllib.request.urlopen('$base/ready', timeout=1).status != 200)" 2>/dev/null; then
-    ready=1
-    break
-  fi
-  if ! kill -0 "$server" 2>/dev/null; then
-    echo "the server exited before it was ready:" >&2
-    cat "$log" >&2
-    exit 1
-  fi
-  sleep 0.2
-done
-if [[ $ready -ne 1 ]]; then
-  echo "the server was not ready after 30 s:" >&2
-  cat "$log" >&2
-  exit 1
-fi
+wait_ready "$port" "$server" "$log" 30
 
 "$venv/bin/python" scripts/validate_fhir.py "$base"

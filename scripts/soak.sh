@@ -11,6 +11,7 @@
 # Traffic goes to 127.0.0.1 only; wrk stops by itself after the duration (and a hard
 # `timeout` guards it), and the server is stopped on exit.
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
@@ -61,7 +62,7 @@ bodies=("$work"/bodies/*.json)
 
 cargo build --release --locked --quiet
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+port=$(free_port)
 base="http://$host:$port"
 APP_ENV=local \
     APP__SERVER__HOST="$host" \
@@ -71,13 +72,7 @@ APP_ENV=local \
     APP__RATE_LIMIT__ENABLED=false \
     target/release/spasm-triage >"$work/server.log" 2>&1 &
 server_pid=$!
-for _ in $(seq 1 100); do
-    if python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1] + "/ready", timeout=1)' "$base" 2>/dev/null; then
-        break
-    fi
-    kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
-    sleep 0.1
-done
+wait_ready "$port" "$server_pid" "$work/server.log" 10
 # Every body is a 200 before the soak starts (a 4xx mix would make the soak meaningless).
 python3 - "$base" "${bodies[@]}" <<'EOF'
 import sys, urllib.request
