@@ -25,7 +25,10 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn module_of(file: &str) -> Vec<String> {
     let rel = file.trim_start_matches("src/").trim_end_matches(".rs");
     let mut parts: Vec<String> = rel.split('/').map(str::to_owned).collect();
-    if matches!(parts.last().map(String::as_str), Some("mod" | "lib" | "main")) {
+    if matches!(
+        parts.last().map(String::as_str),
+        Some("mod" | "lib" | "main")
+    ) {
         parts.pop();
     }
     parts
@@ -96,7 +99,12 @@ fn graph_of(src: &Path) -> Graph {
     let root = src.parent().unwrap();
     let files: BTreeSet<String> = paths
         .iter()
-        .map(|p| p.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/"))
+        .map(|p| {
+            p.strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/")
+        })
         .collect();
     let mut graph = Graph::new();
     for file in &files {
@@ -191,7 +199,10 @@ fn the_checker_finds_a_circle_it_is_shown() {
     std::fs::write(src.join("a/x.rs"), "use crate::b::thing;\n").unwrap();
     std::fs::write(src.join("b.rs"), "pub fn thing() { super::a::x::f(); }\n").unwrap();
     let graph = graph_of(&src);
-    assert_eq!(circles(&graph), vec![vec!["src/a/x.rs".to_owned(), "src/b.rs".to_owned()]]);
+    assert_eq!(
+        circles(&graph),
+        vec![vec!["src/a/x.rs".to_owned(), "src/b.rs".to_owned()]]
+    );
     // Cut one arrow and the circle is gone.
     std::fs::write(src.join("b.rs"), "pub fn thing() {}\n").unwrap();
     assert!(circles(&graph_of(&src)).is_empty());

@@ -86,21 +86,15 @@ pub fn vocabulary_response(kb: &KnowledgeBase) -> VocabularyResponse<'_> {
         .into_iter()
         .map(|id| {
             let c = kb.vocabulary.code(id);
-            let shape = answerable(c, &english);
             VocabularyCode {
                 code: &c.code,
                 group: &c.group,
-                value_type: c.kind.type_name(),
-                values: shape.values,
-                minimum: shape.minimum,
-                maximum: shape.maximum,
-                unit: c.unit.as_deref(),
+                answer: answerable(c, &english),
                 question: &c.question,
                 screens_for: &c.screens_for,
                 required_screen: c.required_screen,
                 loinc: c.loinc.as_deref(),
                 review: c.review.as_str(),
-                labels: shape.labels,
                 ask_when: c.ask_when.as_ref().map(|w| condition_json(kb, w)),
                 status: c.status(),
                 lifecycle: lifecycle_of(kb, c),

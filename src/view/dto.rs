@@ -561,33 +561,12 @@ pub struct NextQuestionDto<'a> {
     pub code: &'a str,
     /// The question, in the response's language.
     pub question: &'a str,
-    /// Answer type: `tri` (present/absent/unknown), `integer`, `number`, `enum` (one value),
-    /// `set` (an array of values) or `response` (did a treatment help).
-    #[serde(rename = "type")]
-    #[schema(value_type = ValueTypeDto)]
-    pub value_type: &'static str,
-    /// Allowed values (tri, enum, set, response), in the order to show them.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub values: Option<Vec<&'a str>>,
-    /// What to show for each of `values`, in the same order.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub labels: Option<Vec<&'a str>>,
-    /// Smallest allowed value (integer and number).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub minimum: Option<f64>,
-    /// Largest allowed value (integer and number).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub maximum: Option<f64>,
-    /// Unit of a number answer (`years`, `days`, `Cel`, `/min`, …).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false, example = "years")]
-    pub unit: Option<&'a str>,
-    /// Why it is asked now: `required_screen`, `could_raise_level`, `medicine_screen`,
-    /// `refines_cause` or `start_back`.
+    /// How to answer it: type, allowed values and their labels, or range and unit.
+    #[serde(flatten)]
+    pub answer: AnswerShape<'a>,
+    /// Why it is asked now, in asking order: `required_screen`, `settles_uncertainty` (its
+    /// being unknown is what set the level), `core_intake`, `could_raise_level`,
+    /// `medicine_screen`, `refines_cause`, `start_back`.
     #[schema(value_type = QuestionReasonDto)]
     pub reason: &'static str,
     /// The reason in plain words, for the person answering.
@@ -960,18 +939,41 @@ impl<'a> TriageResponse<'a> {
     }
 }
 
-/// The values, range and labels of a question, as `/v1/vocabulary` and `next_questions`
-/// show them.
-pub struct Answerable<'a> {
+/// How a question is answered, as `/v1/vocabulary` and `next_questions` show it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AnswerShape<'a> {
+    /// Answer type: `tri` (present/absent/unknown), `integer`, `number`, `enum` (one value),
+    /// `set` (an array of values) or `response` (did a treatment help).
+    #[serde(rename = "type")]
+    #[schema(value_type = ValueTypeDto)]
+    pub value_type: &'static str,
+    /// Allowed values (tri, enum, set, response), in the order to show them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub values: Option<Vec<&'a str>>,
-    pub minimum: Option<f64>,
-    pub maximum: Option<f64>,
-    /// One per value, in value order, when the knowledge base labels the values.
+    /// What to show for each of `values`, same order (tri-state: "Yes", "No", "Not sure";
+    /// enum and set codes when the knowledge base labels them; in the response's language).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub labels: Option<Vec<&'a str>>,
+    /// Smallest allowed value (integer and number).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub minimum: Option<f64>,
+    /// Largest allowed value (integer and number).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub maximum: Option<f64>,
+    /// Unit of a number answer (`years`, `days`, `°C`, `beats/min`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, example = "years")]
+    pub unit: Option<&'a str>,
+    /// `draft` if any label is a draft (the caller folds it into its own `review`).
+    #[serde(skip)]
     pub labels_review: Review,
 }
 
-pub fn answerable<'a>(def: &'a CodeDef, lang: &Lang<'a>) -> Answerable<'a> {
+pub fn answerable<'a>(def: &'a CodeDef, lang: &Lang<'a>) -> AnswerShape<'a> {
     let (values, minimum, maximum) = match &def.kind {
         ValueKind::Tri => (
             Some(TRI_LABELS.iter().map(|(v, _)| *v).collect()),
@@ -1019,11 +1021,13 @@ pub fn answerable<'a>(def: &'a CodeDef, lang: &Lang<'a>) -> Answerable<'a> {
         ),
         _ => None,
     };
-    Answerable {
+    AnswerShape {
+        value_type: def.kind.type_name(),
         values,
+        labels,
         minimum,
         maximum,
-        labels,
+        unit: def.unit.as_deref(),
         labels_review,
     }
 }
@@ -1049,21 +1053,17 @@ fn next_question<'a>(
         ),
         None => ("", Review::Draft),
     };
+    let labels_review = shape.labels_review;
     NextQuestionDto {
         code: &def.code,
         question,
-        value_type: def.kind.type_name(),
-        values: shape.values,
-        labels: shape.labels,
-        minimum: shape.minimum,
-        maximum: shape.maximum,
-        unit: def.unit.as_deref(),
+        answer: shape,
         reason: q.reason.as_str(),
         why: texts.fill(why),
         could_change: q.for_ids.clone(),
         review: least_reviewed(
             question_review,
-            if shape.labels_review == Review::Draft || why_review == Review::Draft {
+            if labels_review == Review::Draft || why_review == Review::Draft {
                 Review::Draft
             } else {
                 question_review
@@ -1140,26 +1140,9 @@ fn startback<'a>(kb: &'a KnowledgeBase, s: &StartBackScore) -> StartBackDto<'a> 
 pub struct VocabularyCode<'a> {
     pub code: &'a str,
     pub group: &'a str,
-    /// Answer type: `tri` (present/absent/unknown), `integer`, `number`, `enum` (one value),
-    /// `set` (an array of values) or `response` (did a treatment help).
-    #[serde(rename = "type")]
-    #[schema(value_type = ValueTypeDto)]
-    pub value_type: &'static str,
-    /// Allowed values (tri, enum, set, response).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub values: Option<Vec<&'a str>>,
-    /// Smallest allowed value (integer and number).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub minimum: Option<f64>,
-    /// Largest allowed value (integer and number).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub maximum: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false, example = "years")]
-    pub unit: Option<&'a str>,
+    /// How to answer it: type, allowed values and their labels, or range and unit.
+    #[serde(flatten)]
+    pub answer: AnswerShape<'a>,
     pub question: &'a str,
     pub screens_for: &'a [String],
     pub required_screen: bool,
@@ -1187,11 +1170,6 @@ pub struct VocabularyCode<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false, value_type = Object)]
     pub ask_when: Option<serde_json::Value>,
-    /// Patient-facing label of each value in `values`, same order (enum and set codes whose
-    /// knowledge base gives labels; tri-state labels are "Yes", "No", "Not sure").
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub labels: Option<Vec<&'a str>>,
 }
 
 /// Lifecycle status of a vocabulary code.

@@ -232,10 +232,17 @@ async fn every_triage_response_property_is_described() {
             continue;
         }
         seen.push(name.clone());
-        let Some(props) = schemas[&name]["properties"].as_object() else {
-            continue;
-        };
-        for (p, v) in props {
+        // A flattened part is an `allOf` member: its own schema is walked too.
+        let schema = &schemas[&name];
+        refs(&schema["allOf"], &mut todo);
+        let mut props = serde_json::Map::new();
+        for part in std::iter::once(schema).chain(schema["allOf"].as_array().into_iter().flatten())
+        {
+            if let Some(p) = part["properties"].as_object() {
+                props.extend(p.clone());
+            }
+        }
+        for (p, v) in &props {
             if !described(v) {
                 missing.push(format!("{name}.{p}"));
             }
