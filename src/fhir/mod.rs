@@ -15,7 +15,9 @@ use crate::fhir_resources::mapping::QrError;
 use crate::fhir_resources::schema::{
     FhirGuidanceResponse, FhirOperationOutcome, FhirQuestionnaire, FhirQuestionnaireResponse,
 };
-use crate::fhir_resources::{assess_questionnaire_response, examples, guidance, questionnaire};
+use crate::fhir_resources::{
+    assess_questionnaire_response, capability, examples, guidance, questionnaire,
+};
 use crate::http::body::read_body;
 use crate::http::error::{ApiError, ErrorCode};
 use crate::http::outcome::{operation_outcome_response, Ordered, FHIR_JSON, FHIR_SCOPE};
@@ -27,7 +29,7 @@ pub const TRIAGE_PATH: &str = "/fhir/QuestionnaireResponse/$triage";
 /// FHIR paths, merged into the service's OpenAPI document.
 #[derive(OpenApi)]
 #[openapi(
-    paths(get_questionnaire, triage),
+    paths(get_metadata, get_operation_definition, search_questionnaire, get_questionnaire, triage),
     tags((name = "fhir", description = "FHIR R4: the intake Questionnaire and `$triage` on a QuestionnaireResponse. \
         Bodies are `application/fhir+json`; every error under `/fhir/` is an OperationOutcome whose \
         `issue[].details.coding[].code` is the JSON API's stable problem code."))
@@ -39,6 +41,21 @@ pub struct FhirApiDoc;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope(FHIR_SCOPE)
+            .service(
+                web::resource("/metadata")
+                    .route(web::get().to(get_metadata))
+                    .default_service(web::to(|| async { method_not_allowed("GET") })),
+            )
+            .service(
+                web::resource("/OperationDefinition/QuestionnaireResponse-triage")
+                    .route(web::get().to(get_operation_definition))
+                    .default_service(web::to(|| async { method_not_allowed("GET") })),
+            )
+            .service(
+                web::resource("/Questionnaire")
+                    .route(web::get().to(search_questionnaire))
+                    .default_service(web::to(|| async { method_not_allowed("GET") })),
+            )
             .service(
                 web::resource("/Questionnaire/back-pain-triage")
                     .route(web::get().to(get_questionnaire))
@@ -105,6 +122,69 @@ fn require_fhir_json(req: &HttpRequest) -> Result<(), ApiError> {
     }
 }
 
+/// Codes answered although their branching (`ask_when`, the Questionnaire's `enableWhen`)
+/// is false for the other answers.
+fn disabled_answers<'a>(
+    kb: &'a crate::knowledge::KnowledgeBase,
+    answers: &crate::engine::Answers,
+) -> Vec<&'a str> {
+    let facts = crate::engine::Facts::new(kb, answers);
+    // "No", "not sure" and "does not apply" to a question that does not apply say nothing.
+    let says_something = |id: usize| match answers.get(id) {
+        Some(crate::engine::Value::Tri(t)) => *t == crate::engine::Tri::Present,
+        Some(crate::engine::Value::Choice(c)) => !matches!(
+            kb.vocabulary.code(id).kind.choice_name(*c),
+            Some("unknown" | "not_applicable")
+        ),
+        Some(_) => true,
+        None => false,
+    };
+    answers
+        .answered()
+        .filter(|id| says_something(*id))
+        .filter(|id| {
+            kb.vocabulary
+                .code(*id)
+                .ask_when
+                .as_ref()
+                .is_some_and(|w| !facts.eval(w))
+        })
+        .map(|id| kb.vocabulary.code(id).code.as_str())
+        .collect()
+}
+
+/// The QuestionnaireResponse of a `$triage` body: the body itself, or the `response`
+/// parameter of a Parameters resource (the usual FHIR operation form).
+fn questionnaire_response_of(body: Value) -> Result<Value, ApiError> {
+    if body.get("resourceType").and_then(Value::as_str) != Some("Parameters") {
+        return Ok(body);
+    }
+    let mut found = None;
+    for p in body["parameter"].as_array().into_iter().flatten() {
+        if p["name"] == "response" {
+            if found.is_some() {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidRequestShape,
+                    "Parameters holds `response` more than once; send one QuestionnaireResponse",
+                ));
+            }
+            found = Some(p["resource"].clone());
+        } else if p["name"] != "audience" {
+            return Err(ApiError::new(
+                ErrorCode::InvalidRequestShape,
+                "unknown parameter; `$triage` takes `response` (a QuestionnaireResponse)",
+            ));
+        }
+    }
+    match found {
+        Some(resource) if resource.is_object() => Ok(resource),
+        _ => Err(ApiError::new(
+            ErrorCode::InvalidRequestShape,
+            "Parameters must hold the QuestionnaireResponse as parameter `response` (`resource`)",
+        )),
+    }
+}
+
 /// The `audience` query parameter; FHIR's own `_`-prefixed parameters (`_format`, `_pretty`) are ignored.
 fn audience(query: &str) -> Result<Audience, ApiError> {
     let mut audience = Audience::Patient;
@@ -167,12 +247,263 @@ fn audience(query: &str) -> Result<Audience, ApiError> {
             example = json!(examples::outcome_rate_limited())),
     )
 )]
-pub async fn get_questionnaire(state: web::Data<AppState>) -> HttpResponse {
-    fhir_response(
+pub async fn get_questionnaire(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    if let Err(e) = accepts_fhir_json(&req) {
+        return operation_outcome_response(&e);
+    }
+    let tag = questionnaire_etag(&state);
+    let unchanged = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
+    if unchanged {
+        return HttpResponse::NotModified()
+            .insert_header((header::ETAG, tag))
+            .finish();
+    }
+    let mut response = fhir_response(
         StatusCode::OK,
         &questionnaire::questionnaire(&state.kb, &state.texts),
         false,
+    );
+    if let Ok(v) = HeaderValue::from_str(&tag) {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    response
+}
+
+/// The Questionnaire changes only with the knowledge base and the configured texts: a weak
+/// validator over both (the digest names the rule files; the numbers fill the description).
+fn questionnaire_etag(state: &AppState) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    state.texts.emergency_number.hash(&mut h);
+    state.texts.urgent_line.hash(&mut h);
+    let digest = state.kb.digest.trim_start_matches("sha256:");
+    format!(
+        "W/\"{}-{:016x}\"",
+        &digest[..digest.len().min(16)],
+        h.finish()
     )
+}
+
+/// FHIR content negotiation: JSON only. `_format` or `Accept` asking for XML (or anything but
+/// JSON) gets 406, never a JSON body the client did not ask for.
+fn accepts_fhir_json(req: &HttpRequest) -> Result<(), ApiError> {
+    let json_ok = |t: &str| {
+        let essence = t
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        matches!(
+            essence.as_str(),
+            "application/fhir+json" | "application/json" | "json" | "*/*" | "application/*" | ""
+        )
+    };
+    for pair in req.query_string().split('&') {
+        if let Some(format) = pair.strip_prefix("_format=") {
+            let format = format
+                .replace("%2B", "+")
+                .replace("%2b", "+")
+                .replace("%2F", "/")
+                .replace("%2f", "/");
+            if !json_ok(&format) {
+                return Err(ApiError::new(
+                    ErrorCode::NotAcceptable,
+                    "this server speaks FHIR JSON only: `_format` must be json or application/fhir+json",
+                ));
+            }
+        }
+    }
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !accept.trim().is_empty() && !accept.split(',').any(json_ok) {
+        return Err(ApiError::new(
+            ErrorCode::NotAcceptable,
+            "this server speaks FHIR JSON only: accept application/fhir+json",
+        ));
+    }
+    Ok(())
+}
+
+/// The server's CapabilityStatement
+///
+/// FHIR R4 (4.0.1), JSON only: the intake Questionnaire (read, search by `url`) and the
+/// `$triage` operation on QuestionnaireResponse.
+#[utoipa::path(
+    get,
+    path = "/fhir/metadata",
+    operation_id = "getFhirCapabilityStatement",
+    tag = "fhir",
+    responses(
+        (status = 200, description = "The CapabilityStatement", content_type = "application/fhir+json",
+            body = Object, example = json!(examples::capability_statement())),
+        (status = 401, description = "No valid API key (`unauthorized`); only when the deployment enables keys",
+            body = FhirOperationOutcome, content_type = "application/fhir+json",
+            headers(("WWW-Authenticate", description = "`Bearer`")),
+            example = json!(examples::outcome_unauthorized())),
+        (status = 405, description = "Method not allowed (`method_not_allowed`), with `Allow`",
+            body = FhirOperationOutcome, content_type = "application/fhir+json",
+            headers(("Allow" = String, description = "`GET`")),
+            example = json!(examples::outcome_method_not_allowed("GET"))),
+        (status = 406, description = "Only JSON is served (`not_acceptable`)", body = FhirOperationOutcome,
+            content_type = "application/fhir+json"),
+        (status = 429, description = "Rate limit spent, or too many failed authentications from this address (`rate_limited`)",
+            body = FhirOperationOutcome, content_type = "application/fhir+json",
+            headers(("Retry-After" = String, description = "Seconds to wait")),
+            example = json!(examples::outcome_rate_limited())),
+    )
+)]
+pub async fn get_metadata(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    if let Err(e) = accepts_fhir_json(&req) {
+        return operation_outcome_response(&e);
+    }
+    fhir_response(
+        StatusCode::OK,
+        &capability::capability_statement(&state.kb),
+        false,
+    )
+}
+
+/// The OperationDefinition of `$triage`
+#[utoipa::path(
+    get,
+    path = "/fhir/OperationDefinition/QuestionnaireResponse-triage",
+    operation_id = "getFhirTriageOperationDefinition",
+    tag = "fhir",
+    responses(
+        (status = 200, description = "The OperationDefinition", content_type = "application/fhir+json",
+            body = Object, example = json!(examples::operation_definition())),
+        (status = 401, description = "No valid API key (`unauthorized`); only when the deployment enables keys",
+            body = FhirOperationOutcome, content_type = "application/fhir+json",
+            headers(("WWW-Authenticate", description = "`Bearer`")),
+            example = json!(examples::outcome_unauthorized())),
+        (status = 405, description = "Method not allowed (`method_not_allowed`), with `Allow`",
+            body = FhirOperationOutcome, content_type = "application/fhir+json",
+            headers(("Allow" = String, description = "`GET`")),
+            example = json!(examples::outcome_method_not_allowed("GET"))),
+        (status = 406, description = "Only JSON is served (`not_acceptable`)", body = FhirOperationOutcome,
+            content_type = "application/fhir+json"),
+        (status = 429, description = "Rate limit spent, or too many failed authentications from this address (`rate_limited`)",
+            body = FhirOperationOutcome, content_type = "application/fhir+json",
+            headers(("Retry-After" = String, description = "Seconds to wait")),
+            example = json!(examples::outcome_rate_limited())),
+    )
+)]
+pub async fn get_operation_definition(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    if let Err(e) = accepts_fhir_json(&req) {
+        return operation_outcome_response(&e);
+    }
+    fhir_response(
+        StatusCode::OK,
+        &capability::operation_definition(&state.kb),
+        false,
+    )
+}
+
+/// Search the Questionnaires by `url`
+///
+/// A `searchset` Bundle: the intake Questionnaire when `url` is its canonical (optionally
+/// `|version` matching the knowledge base) or absent; empty otherwise. FHIR's own
+/// `_`-prefixed parameters are ignored; any other parameter is `invalid_option`.
+#[utoipa::path(
+    get,
+    path = "/fhir/Questionnaire",
+    operation_id = "searchFhirQuestionnaire",
+    tag = "fhir",
+    params(("url" = Option<String>, Query, description = "Canonical URL, optionally `|version`")),
+    responses(
+        (status = 200, description = "A searchset Bundle", content_type = "application/fhir+json", body = Object),
+        (status = 401, description = "No valid API key (`unauthorized`); only when the deployment enables keys",
+            body = FhirOperationOutcome, content_type = "application/fhir+json",
+            headers(("WWW-Authenticate", description = "`Bearer`")),
+            example = json!(examples::outcome_unauthorized())),
+        (status = 405, description = "Method not allowed (`method_not_allowed`), with `Allow`",
+            body = FhirOperationOutcome, content_type = "application/fhir+json",
+            headers(("Allow" = String, description = "`GET`")),
+            example = json!(examples::outcome_method_not_allowed("GET"))),
+        (status = 406, description = "Only JSON is served (`not_acceptable`)", body = FhirOperationOutcome,
+            content_type = "application/fhir+json"),
+        (status = 422, description = "A search parameter other than `url` (`invalid_option`)", body = FhirOperationOutcome,
+            content_type = "application/fhir+json"),
+        (status = 429, description = "Rate limit spent, or too many failed authentications from this address (`rate_limited`)",
+            body = FhirOperationOutcome, content_type = "application/fhir+json",
+            headers(("Retry-After" = String, description = "Seconds to wait")),
+            example = json!(examples::outcome_rate_limited())),
+    )
+)]
+pub async fn search_questionnaire(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    if let Err(e) = accepts_fhir_json(&req) {
+        return operation_outcome_response(&e);
+    }
+    let mut wanted: Option<String> = None;
+    for pair in req.query_string().split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if key.starts_with('_') {
+            continue;
+        }
+        if key != "url" {
+            return operation_outcome_response(&ApiError::new(
+                ErrorCode::InvalidOption,
+                "unknown search parameter; supported: `url`",
+            ));
+        }
+        wanted = Some(percent_decode(value));
+    }
+    let matches = wanted.as_deref().is_none_or(|url| {
+        let (base, version) = url.split_once('|').unwrap_or((url, ""));
+        base == questionnaire::QUESTIONNAIRE_URL
+            && (version.is_empty() || version == state.kb.version)
+    });
+    let entries: Vec<Value> = if matches {
+        vec![serde_json::json!({
+            "fullUrl": format!("urn:spasm-triage:Questionnaire/{}", questionnaire::QUESTIONNAIRE_ID),
+            "resource": questionnaire::questionnaire(&state.kb, &state.texts),
+            "search": { "mode": "match" }
+        })]
+    } else {
+        Vec::new()
+    };
+    let bundle = serde_json::json!({
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": entries.len(),
+        "entry": entries,
+    });
+    fhir_response(StatusCode::OK, &bundle, false)
+}
+
+/// `%XX` escapes and `+` of a query value, as a URL-encoded form sends it.
+fn percent_decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                    out.push((h * 16 + l) as u8);
+                    i += 3;
+                    continue;
+                }
+                out.push(b'%');
+            }
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Triage a QuestionnaireResponse
@@ -258,9 +589,11 @@ async fn run_triage(
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
     let audience = audience(req.query_string())?;
+    accepts_fhir_json(req)?;
     require_fhir_json(req)?;
     let body = read_body(req, payload, state.body_limit, state.body_timeout).await?;
-    let qr: Value = crate::http::json::parse_strict(&body)?;
+    let body: Value = crate::http::json::parse_strict(&body)?;
+    let qr = questionnaire_response_of(body)?;
     let (response, mapped) = assess_questionnaire_response(
         &state.kb,
         &state.texts,
@@ -275,8 +608,9 @@ async fn run_triage(
         .get::<crate::http::identity::RequestId>()
         .map(|r| r.0.clone())
         .unwrap_or_default();
-    let resource =
+    let mut resource =
         guidance::guidance_response(&response, &mapped, &request_id, &crate::clock::utc_now());
+    guidance::warn_disabled_answers(&mut resource, &disabled_answers(&state.kb, &mapped.answers));
     Ok(fhir_response(StatusCode::OK, &resource, true))
 }
 

@@ -138,6 +138,20 @@ pub fn questionnaire_response_example() -> Value {
 }
 
 /// The Questionnaire, trimmed to a few groups and items.
+/// The CapabilityStatement of the embedded knowledge base.
+pub fn capability_statement() -> Value {
+    embedded()
+        .map(super::capability::capability_statement)
+        .unwrap_or(Value::Null)
+}
+
+/// The `$triage` OperationDefinition of the embedded knowledge base.
+pub fn operation_definition() -> Value {
+    embedded()
+        .map(super::capability::operation_definition)
+        .unwrap_or(Value::Null)
+}
+
 pub fn questionnaire() -> Value {
     let Some(kb) = embedded() else {
         return Value::Null;

@@ -6,6 +6,9 @@
 use serde_json::{json, Value};
 
 use super::mapping::Mapped;
+
+/// Names the Questionnaire item (its `linkId`) a `dataRequirement` asks to be answered.
+pub const LINK_ID_EXTENSION: &str = "urn:spasm-triage:fhir:StructureDefinition/question-link-id";
 use crate::view::dto::{SourceDto, TriageResponse};
 
 /// Code system of the triage levels (`RiskAssessment.prediction.outcome`).
@@ -291,6 +294,10 @@ pub fn guidance_response(
     let mut g = json!({
         "resourceType": "GuidanceResponse",
         "id": r.assessment_id,
+        "text": crate::http::outcome::narrative(&format!(
+            "Triage level {}: {}",
+            r.triage.level, r.triage.action
+        )),
         "contained": [risk_assessment(r, mapped, now), parameters(r)],
         "identifier": [{ "system": "urn:spasm-triage:assessment", "value": r.assessment_id }],
         "moduleCanonical": format!("{KNOWLEDGE_BASE_CANONICAL}|{}", r.knowledge_base.version),
@@ -346,13 +353,53 @@ pub fn guidance_response(
             .missing_screens
             .iter()
             .map(|code| {
+                // R4 allows only simple paths in mustSupport (no `where`): the question is
+                // named by its linkId in an extension.
                 json!({
+                    "extension": [{ "url": LINK_ID_EXTENSION, "valueString": code }],
                     "type": "QuestionnaireResponse",
-                    "mustSupport": [format!("item.where(linkId = '{code}').answer")]
+                    "mustSupport": ["item.answer"]
                 })
             })
             .collect();
         obj.insert("dataRequirement".to_owned(), Value::Array(requirements));
     }
     g
+}
+
+/// Answers to questions the Questionnaire's own `enableWhen` disables (a man answering the
+/// pregnancy question): used as given, because ignoring an answer could hide a red flag, and
+/// said so as warnings the way deprecations are (a contained OperationOutcome referenced from
+/// `evaluationMessage`).
+pub fn warn_disabled_answers(g: &mut Value, codes: &[&str]) {
+    if codes.is_empty() {
+        return;
+    }
+    let Value::Object(obj) = g else {
+        return;
+    };
+    let issues: Vec<Value> = codes
+        .iter()
+        .map(|code| {
+            json!({
+                "severity": "warning",
+                "code": "business-rule",
+                "details": { "text": format!(
+                    "`{code}` is answered although the Questionnaire's enableWhen disables it for these answers; \
+                     the answer was used as given (an answer is never ignored), so check it and the answers it depends on"
+                ) },
+                "expression": ["QuestionnaireResponse.item"],
+            })
+        })
+        .collect();
+    if let Some(Value::Array(list)) = obj.get_mut("contained") {
+        list.push(json!({ "resourceType": "OperationOutcome", "id": "disabled-answers", "issue": issues }));
+    }
+    let reference = json!({ "reference": "#disabled-answers" });
+    match obj.get_mut("evaluationMessage") {
+        Some(Value::Array(list)) => list.push(reference),
+        _ => {
+            obj.insert("evaluationMessage".to_owned(), json!([reference]));
+        }
+    }
 }

@@ -83,9 +83,9 @@ pub fn fhirpath(loc: &Loc) -> String {
             }
             out
         }
-        Loc::Missing(link_id) => {
-            format!("QuestionnaireResponse.descendants().where(linkId = '{link_id}')")
-        }
+        // R4 allows only element names and indexers here: an item that is not there is
+        // reported on the item list (the message names the linkId).
+        Loc::Missing(_) => "QuestionnaireResponse.item".to_owned(),
     }
 }
 

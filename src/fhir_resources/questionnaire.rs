@@ -275,6 +275,12 @@ pub fn questionnaire(kb: &KnowledgeBase, texts: &Texts) -> Value {
     json!({
         "resourceType": "Questionnaire",
         "id": QUESTIONNAIRE_ID,
+        "text": crate::http::outcome::narrative(&format!(
+            "Back pain and back muscle spasm triage intake, knowledge base {}: {} questions in {} groups.",
+            kb.version,
+            kb.vocabulary.codes.iter().filter(|c| c.is_active()).count(),
+            kb.vocabulary.groups.len()
+        )),
         "url": QUESTIONNAIRE_URL,
         "version": kb.version,
         "name": "BackPainTriage",

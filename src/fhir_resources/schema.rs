@@ -600,10 +600,28 @@ fhir_schema!(
         "dataRequirement",
         array(
             object("An unanswered required screen.")
+                .property(
+                    "extension",
+                    array(
+                        object("The question's linkId.")
+                            .property(
+                                "url",
+                                constant(super::guidance::LINK_ID_EXTENSION, "Names the item.")
+                            )
+                            .property(
+                                "valueString",
+                                string("The linkId (vocabulary code) to answer.")
+                            ),
+                        "The question to answer."
+                    )
+                )
                 .property("type", constant("QuestionnaireResponse", "The data type."))
                 .property(
                     "mustSupport",
-                    array(string("FHIRPath."), "The item to answer.")
+                    array(
+                        string("Simple FHIRPath (R4): `item.answer`."),
+                        "What to fill in."
+                    )
                 ),
             "The questions to ask next."
         )

@@ -32,11 +32,13 @@ pub enum ErrorCode {
     PrefetchMissing,
     /// CDS Hooks feedback for a card uuid this service did not issue (422).
     UnknownCard,
+    /// FHIR: the client accepts only a format this service does not produce (XML).
+    NotAcceptable,
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 17] = [
+    pub const ALL: [ErrorCode; 18] = [
         ErrorCode::MalformedJson,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::PayloadTooLarge,
@@ -53,6 +55,7 @@ impl ErrorCode {
         ErrorCode::RequestTimeout,
         ErrorCode::PrefetchMissing,
         ErrorCode::UnknownCard,
+        ErrorCode::NotAcceptable,
         ErrorCode::Internal,
     ];
 
@@ -74,6 +77,7 @@ impl ErrorCode {
             ErrorCode::RequestTimeout => "request_timeout",
             ErrorCode::PrefetchMissing => "prefetch_missing",
             ErrorCode::UnknownCard => "unknown_card",
+            ErrorCode::NotAcceptable => "not_acceptable",
             ErrorCode::Internal => "internal",
         }
     }
@@ -96,6 +100,7 @@ impl ErrorCode {
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ErrorCode::PrefetchMissing => StatusCode::PRECONDITION_FAILED,
+            ErrorCode::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -118,6 +123,7 @@ impl ErrorCode {
             ErrorCode::RequestTimeout => "The request took too long",
             ErrorCode::PrefetchMissing => "The CDS Hooks prefetch lacks the data the service needs",
             ErrorCode::UnknownCard => "The feedback names a card this service did not issue",
+            ErrorCode::NotAcceptable => "The service cannot answer in an accepted format",
             ErrorCode::Internal => "Internal error",
         }
     }

@@ -67,7 +67,7 @@ pub fn issue_type(code: &str, status: u16) -> &'static str {
         _ => match status {
             401 => "security",
             404 => "not-found",
-            405 | 415 => "not-supported",
+            405 | 406 | 415 => "not-supported",
             413 => "too-costly",
             429 => "throttled",
             408 => "timeout",
@@ -75,6 +75,24 @@ pub fn issue_type(code: &str, status: u16) -> &'static str {
             _ => "invalid",
         },
     }
+}
+
+/// A generated XHTML narrative (`text`) of one paragraph: R4 wants one on every resource
+/// that is not contained (dom-6).
+pub fn narrative(text: &str) -> Value {
+    json!({
+        "status": "generated",
+        "div": format!("<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>{}</p></div>", escape_xml(text)),
+    })
+}
+
+/// Text for XHTML: the five XML specials escaped.
+pub fn escape_xml(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 /// The OperationOutcome resource for an error: one issue per field error (each with its own
@@ -105,7 +123,7 @@ pub fn operation_outcome(error: &ApiError) -> serde_json::Value {
     if issues.is_empty() {
         issues.push(issue(error.code.as_str(), &error.detail));
     }
-    json!({ "resourceType": "OperationOutcome", "issue": issues })
+    json!({ "resourceType": "OperationOutcome", "text": narrative(&format!("{}: {}", error.code.title(), error.detail)), "issue": issues })
 }
 
 /// An HTTP response with the error's status and its OperationOutcome.

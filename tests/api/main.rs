@@ -7,6 +7,7 @@ mod cds_auth;
 mod compat;
 mod errors;
 mod fhir;
+mod fhir_discovery;
 mod golden;
 mod hardening;
 mod helpers;
