@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Validate every FHIR resource the running service produces against the FHIR R4B models
+"""Validate every FHIR resource the running service produces against the FHIR R4 (4.0.1) or R4B models
 of fhir.resources (pinned in scripts/ci-fhir.sh).
 
 Usage: validate_fhir.py BASE_URL
@@ -19,21 +19,15 @@ import sys
 import urllib.error
 import urllib.request
 
-from fhir.resources.R4B.guidanceresponse import GuidanceResponse
-from fhir.resources.R4B.operationoutcome import OperationOutcome
-from fhir.resources.R4B.parameters import Parameters
-from fhir.resources.R4B.questionnaire import Questionnaire
-from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
-from fhir.resources.R4B.riskassessment import RiskAssessment
+import importlib
 
-MODELS = {
-    "Questionnaire": Questionnaire,
-    "QuestionnaireResponse": QuestionnaireResponse,
-    "GuidanceResponse": GuidanceResponse,
-    "RiskAssessment": RiskAssessment,
-    "Parameters": Parameters,
-    "OperationOutcome": OperationOutcome,
-}
+# FHIR_MODELS=R4 (fhir.resources 6.x, whose models are FHIR 4.0.1: the version the service
+# claims) or R4B (fhir.resources 8.x, under fhir.resources.R4B).
+RELEASE = os.environ.get("FHIR_MODELS", "R4B")
+KINDS = ["Questionnaire", "QuestionnaireResponse", "GuidanceResponse", "RiskAssessment",
+         "Parameters", "OperationOutcome", "CapabilityStatement", "OperationDefinition", "Bundle"]
+PACKAGE = "fhir.resources" if RELEASE == "R4" else "fhir.resources.R4B"
+MODELS = {k: getattr(importlib.import_module(f"{PACKAGE}.{k.lower()}"), k) for k in KINDS}
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TRIAGE = "/fhir/QuestionnaireResponse/$triage"
@@ -146,11 +140,14 @@ def validate(resource, where):
         failures.append(f"{where}: no model for resourceType {kind!r}")
         return
     try:
-        model.model_validate(resource)
+        if hasattr(model, "model_validate"):
+            model.model_validate(resource)
+        else:  # pydantic 1 (fhir.resources 6.x)
+            model.parse_obj(resource)
         validated[kind] += 1
         bindings(resource, where)
     except Exception as err:  # pydantic.ValidationError and FHIR errors
-        failures.append(f"{where}: {kind} is not valid R4B:\n{err}")
+        failures.append(f"{where}: {kind} is not valid {RELEASE}:\n{err}")
     for i, inner in enumerate(resource.get("contained", [])):
         validate(inner, f"{where} contained[{i}]")
 
@@ -222,6 +219,14 @@ def main():
         raise SystemExit(__doc__)
     base = sys.argv[1].rstrip("/")
 
+    # Discovery: what an EHR reads first.
+    for path in ["/fhir/metadata", "/fhir/OperationDefinition/QuestionnaireResponse-triage",
+                 "/fhir/Questionnaire?url=urn:spasm-triage:Questionnaire/back-pain-triage"]:
+        status, ctype, resource = request(base, "GET", path)
+        if status != 200 or not ctype.startswith("application/fhir+json"):
+            failures.append(f"GET {path}: {status} {ctype}")
+        else:
+            validate(resource, f"GET {path}")
     status, ctype, questionnaire = request(base, "GET", "/fhir/Questionnaire/back-pain-triage")
     if status != 200 or not ctype.startswith("application/fhir+json"):
         raise SystemExit(f"GET Questionnaire: {status} {ctype}")
@@ -291,7 +296,7 @@ def main():
     if status != 415:
         failures.append(f"wrong content type: got {status}")
 
-    print("validated with fhir.resources R4B: " + ", ".join(f"{n} {k}" for k, n in validated.items()))
+    print(f"validated with fhir.resources {RELEASE}: " + ", ".join(f"{n} {k}" for k, n in validated.items()))
     if failures:
         print(f"\n{len(failures)} FHIR validation failure(s):", file=sys.stderr)
         for f in failures:

@@ -859,5 +859,13 @@ mod tests {
         for code in &kb.vocabulary.codes {
             assert!(value_types.iter().any(|t| t == code.kind.type_name()));
         }
+        assert_eq!(
+            enum_of(&spec, "LanguageTag"),
+            crate::view::language::available(&kb)
+        );
+        assert_eq!(
+            enum_of(&spec, "QuestionReasonDto"),
+            crate::knowledge::QUESTION_REASONS.to_vec()
+        );
     }
 }

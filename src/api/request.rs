@@ -209,7 +209,6 @@ fn parse_options(options: Value) -> Result<Options, ApiError> {
             }
             "language" => match value {
                 Value::String(tag) => parsed.language = Some(tag),
-                Value::Null => {}
                 _ => {
                     return Err(ApiError::field(
                         ErrorCode::InvalidOption,

@@ -281,6 +281,35 @@ pub fn outcome_too_large() -> Value {
     ))
 }
 
+pub fn outcome_not_acceptable() -> Value {
+    operation_outcome(&ApiError::new(
+        ErrorCode::NotAcceptable,
+        "this server speaks FHIR JSON only: accept application/fhir+json",
+    ))
+}
+
+pub fn outcome_unknown_search_parameter() -> Value {
+    operation_outcome(&ApiError::new(
+        ErrorCode::InvalidOption,
+        "unknown search parameter; supported: `url`",
+    ))
+}
+
+/// The search result for the Questionnaire's canonical (real output, trimmed like
+/// [`questionnaire`]).
+pub fn questionnaire_search() -> Value {
+    json!({
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": 1,
+        "entry": [{
+            "fullUrl": format!("urn:spasm-triage:Questionnaire/{}", super::questionnaire::QUESTIONNAIRE_ID),
+            "resource": questionnaire(),
+            "search": { "mode": "match" }
+        }]
+    })
+}
+
 pub fn outcome_unauthorized() -> Value {
     operation_outcome(&ApiError::new(
         ErrorCode::Unauthorized,

@@ -36,7 +36,7 @@ pub struct TriageOptions {
     /// Language of the patient texts: `en` (default) or `es`. Wins over `Accept-Language`;
     /// a language without a translation catalog is refused (`invalid_option`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false, example = "es")]
+    #[schema(nullable = false, value_type = Option<LanguageTag>, example = "es")]
     pub language: Option<String>,
 }
 
@@ -541,12 +541,21 @@ pub struct TriageResponse<'a> {
     pub language: LanguageDto<'a>,
 }
 
+/// A language the patient texts can be served in: English, and each translation catalog of
+/// the knowledge base (a test keeps the two lists equal).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LanguageTag {
+    En,
+    Es,
+}
+
 /// The language the patient texts are in.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LanguageDto<'a> {
     /// `en`, or a translation chosen by `options.language` or `Accept-Language` (also sent
     /// as `Content-Language`).
-    #[schema(example = "es")]
+    #[schema(value_type = LanguageTag, example = "es")]
     pub code: &'a str,
     /// Keys of texts this language has no translation of yet, served in English (empty
     /// for English). Keys name texts as `config/rules/i18n/*.toml` does.

@@ -151,6 +151,12 @@ async fn bad_inputs_get_their_documented_problem() {
             "invalid_option",
         ),
         case(
+            "language null",
+            r#"{"answers": {"age_years": 30, "sex": "male"}, "options": {"language": null}}"#,
+            422,
+            "invalid_option",
+        ),
+        case(
             "language without a catalog",
             r#"{"answers": {"age_years": 30, "sex": "male"}, "options": {"language": "fr"}}"#,
             422,
