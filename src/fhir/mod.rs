@@ -372,6 +372,10 @@ pub async fn get_metadata(req: HttpRequest, state: web::Data<AppState>) -> HttpR
 }
 
 /// The OperationDefinition of `$triage`
+///
+/// Describes `POST /fhir/QuestionnaireResponse/$triage`: its input (a QuestionnaireResponse,
+/// or Parameters with a `response` part) and its output (a GuidanceResponse). The
+/// CapabilityStatement (`GET /fhir/metadata`) points here.
 #[utoipa::path(
     get,
     path = "/fhir/OperationDefinition/QuestionnaireResponse-triage",

@@ -126,6 +126,25 @@ fn reference_schema() -> Schema {
     .into()
 }
 
+fn narrative() -> Schema {
+    object("A FHIR Narrative: the human-readable summary of the resource.")
+        .property(
+            "status",
+            one_of(
+                &["generated"],
+                "`generated`: made from the structured data.",
+            ),
+        )
+        .property("div", string("XHTML `<div>` with the summary."))
+        .required("status")
+        .required("div")
+        .into()
+}
+
+fn narrative_deps(schemas: Deps<'_>) {
+    push(schemas, "FhirNarrative", narrative());
+}
+
 fn annotation() -> ObjectBuilder {
     object("A FHIR Annotation.").property("text", string("The note."))
 }
@@ -159,8 +178,14 @@ fn reference_deps(schemas: Deps<'_>) {
     push(schemas, "FhirIdentifier", identifier());
 }
 
+fn outcome_deps(schemas: Deps<'_>) {
+    coding_deps(schemas);
+    narrative_deps(schemas);
+}
+
 fn with_item_deps(schemas: Deps<'_>) {
     push_type::<FhirQuestionnaireItem>(schemas);
+    narrative_deps(schemas);
     coding_deps(schemas);
 }
 
@@ -170,6 +195,7 @@ fn with_response_item_deps(schemas: Deps<'_>) {
 }
 
 fn with_contained_deps(schemas: Deps<'_>) {
+    narrative_deps(schemas);
     push_type::<FhirRiskAssessment>(schemas);
     push_type::<FhirParameters>(schemas);
     reference_deps(schemas);
@@ -274,6 +300,7 @@ fhir_schema!(
         constant("Questionnaire", "Always `Questionnaire`.")
     )
     .property("id", constant("back-pain-triage", "Resource id."))
+    .property("text", reference("FhirNarrative"))
     .property(
         "url",
         constant(
@@ -564,6 +591,7 @@ fhir_schema!(
         constant("GuidanceResponse", "Always `GuidanceResponse`.")
     )
     .property("id", string("The assessment id (UUID)."))
+    .property("text", reference("FhirNarrative"))
     .property(
         "contained",
         array(
@@ -656,7 +684,7 @@ pub const ISSUE_TYPES: [&str; 12] = [
 fhir_schema!(
     FhirOperationOutcome,
     "OperationOutcome",
-    coding_deps,
+    outcome_deps,
     object(
         "FHIR R4 OperationOutcome: every error under `/fhir/`. \
          `issue[].details.coding[0].code` is the same stable code as the JSON API's problem \
@@ -667,6 +695,7 @@ fhir_schema!(
         "resourceType",
         constant("OperationOutcome", "Always `OperationOutcome`.")
     )
+    .property("text", reference("FhirNarrative"))
     .property(
         "issue",
         array(
