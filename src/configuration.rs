@@ -58,6 +58,9 @@ max_age_secs = 600
 [security]
 hsts_max_age_secs = 0
 
+[intake]
+enabled = true
+
 [rate_limit]
 enabled = false
 requests_per_minute = 600
@@ -77,6 +80,7 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     pub cds_auth: CdsAuthSettings,
     pub cds: CdsSettings,
+    pub intake: IntakeSettings,
     /// `APP_ENV` (`local` when unset); not read from the files.
     #[serde(skip)]
     pub environment: String,
@@ -210,6 +214,15 @@ pub struct CorsSettings {
 pub struct SecuritySettings {
     /// `Strict-Transport-Security` max-age; 0 sends no header (TLS ends at the load balancer).
     pub hsts_max_age_secs: u64,
+}
+
+/// The reference intake page at `/intake/`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeSettings {
+    /// Serve the page. It calls `/v1/triage` from the browser with no API key, so with keys on
+    /// it works only behind a proxy that adds the key (README, "Building a browser front end").
+    pub enabled: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

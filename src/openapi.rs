@@ -553,7 +553,10 @@ fn add_examples(doc: &mut OpenApiDoc, kb: &KnowledgeBase) {
     }
 
     let vocabulary_codes = ["saddle_numbness", "age_years", "sex", "pain_trend"];
-    if let Ok(mut value) = serde_json::to_value(api::meta::vocabulary_response(kb)) {
+    if let Ok(mut value) = serde_json::to_value(api::meta::vocabulary_response(
+        kb,
+        &crate::view::language::Lang::english(),
+    )) {
         truncate(&mut value, "codes", |c| {
             vocabulary_codes.iter().any(|code| c["code"] == *code)
         });

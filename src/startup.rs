@@ -114,6 +114,7 @@ impl Application {
             openapi_json,
             routes: routes(&doc),
         });
+        let intake_enabled = settings.intake.enabled;
         let server = HttpServer::new(move || {
             // The last `wrap` is the outermost: span, then headers/CORS, then access control.
             App::new()
@@ -128,6 +129,11 @@ impl Application {
                 .configure(api::configure)
                 .configure(crate::fhir::configure)
                 .configure(crate::cds::configure)
+                .configure(|cfg| {
+                    if intake_enabled {
+                        crate::intake::configure(cfg);
+                    }
+                })
                 .service(crate::metrics::metrics)
                 .service(web::resource("/docs").get(|| async {
                     actix_web::HttpResponse::PermanentRedirect()

@@ -1,7 +1,7 @@
 //! Read-only endpoints: vocabulary, knowledge base, health, readiness, the spec.
 
 use actix_web::http::header;
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -13,8 +13,8 @@ use crate::knowledge::{
 };
 use crate::view::dto::answerable;
 use crate::view::dto::{
-    DeprecatedValueDto, GroupDto, KnowledgeBaseRef, LevelDto, LifecycleDto, ReplacementDto,
-    ReviewDto, SourceDto, Status, TimeframeDto, VocabularyCode, VocabularyResponse,
+    DeprecatedValueDto, GroupDto, KnowledgeBaseRef, LanguageDto, LevelDto, LifecycleDto,
+    ReplacementDto, ReviewDto, SourceDto, Status, TimeframeDto, VocabularyCode, VocabularyResponse,
 };
 use crate::view::language::Lang;
 
@@ -23,16 +23,32 @@ use crate::view::language::Lang;
 /// Every code the service understands, with its group, value type, allowed values or
 /// range, the plain-language intake question, what it screens for, and whether it is a
 /// required safety screen. Required screens come first, in clinical priority order.
+/// Questions, answer labels and group labels are in the best language of `Accept-Language`
+/// that has a catalog (`language` says which, and what is still in English).
 #[utoipa::path(
     get,
     path = "/v1/vocabulary",
     operation_id = "getVocabulary",
     tag = "knowledge base",
-    responses((status = 200, description = "The vocabulary", body = VocabularyResponse))
+    responses((status = 200, description = "The vocabulary", body = VocabularyResponse,
+        headers(
+            ("Content-Language" = String, description = "The language of the questions and labels (`language.code`)"),
+            ("Vary" = String, description = "`Accept-Language`"),
+        )))
 )]
 #[get("/v1/vocabulary")]
-pub async fn vocabulary(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().json(vocabulary_response(&state.kb))
+pub async fn vocabulary(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let accept_language = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    // Without `options.language` the choice cannot fail: no match means English.
+    let lang = Lang::choose(&state.kb, None, accept_language).unwrap_or_else(|_| Lang::english());
+    let response = vocabulary_response(&state.kb, &lang);
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_LANGUAGE, response.language.code))
+        .insert_header((header::VARY, "Accept-Language"))
+        .json(response)
 }
 
 fn lifecycle_of<'a>(kb: &'a KnowledgeBase, c: &'a CodeDef) -> Option<LifecycleDto<'a>> {
@@ -78,23 +94,27 @@ fn mapped_name(kind: &ValueKind, v: MappedValue) -> &str {
     }
 }
 
-pub fn vocabulary_response(kb: &KnowledgeBase) -> VocabularyResponse<'_> {
-    let english = Lang::english();
+pub fn vocabulary_response<'a>(kb: &'a KnowledgeBase, lang: &Lang<'a>) -> VocabularyResponse<'a> {
     let codes = kb
         .vocabulary
         .display_order()
         .into_iter()
         .map(|id| {
             let c = kb.vocabulary.code(id);
+            let (question, review) = lang.text(
+                || format!("code.{}.question", c.code),
+                &c.question,
+                c.review,
+            );
             VocabularyCode {
                 code: &c.code,
                 group: &c.group,
-                answer: answerable(c, &english),
-                question: &c.question,
+                answer: answerable(c, lang),
+                question,
                 screens_for: &c.screens_for,
                 required_screen: c.required_screen,
                 loinc: c.loinc.as_deref(),
-                review: c.review.as_str(),
+                review: review.as_str(),
                 ask_when: c.ask_when.as_ref().map(|w| condition_json(kb, w)),
                 status: c.status(),
                 lifecycle: lifecycle_of(kb, c),
@@ -124,10 +144,20 @@ pub fn vocabulary_response(kb: &KnowledgeBase) -> VocabularyResponse<'_> {
             .iter()
             .map(|g| GroupDto {
                 id: &g.id,
-                label: &g.label,
+                label: lang
+                    .text(
+                        || format!("group.{}.label", g.id),
+                        &g.label,
+                        crate::knowledge::Review::Draft,
+                    )
+                    .0,
             })
             .collect(),
         codes,
+        language: LanguageDto {
+            code: lang.code,
+            untranslated: lang.untranslated(),
+        },
     }
 }
 

@@ -291,6 +291,8 @@ pub async fn headers_and_cors(
             .headers()
             .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
     let docs = req.path().starts_with("/docs");
+    // The reference intake page (`crate::intake`), mounted at /intake/.
+    let intake = req.path().starts_with("/intake");
     let mut res = if preflight && allowed_origin.is_some() {
         let mut response = HttpResponse::NoContent();
         response.insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, OPTIONS"));
@@ -322,6 +324,10 @@ pub async fn headers_and_cors(
     let csp = if docs {
         // Swagger UI: its own scripts and styles only, no third-party requests.
         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    } else if intake {
+        // The intake page: its own script and stylesheet, calls to this origin only; no inline
+        // code, no third-party requests.
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
     } else {
         "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
     };

@@ -1234,6 +1234,8 @@ pub struct VocabularyResponse<'a> {
     pub groups: Vec<GroupDto<'a>>,
     /// Required safety screens first, in clinical priority order.
     pub codes: Vec<VocabularyCode<'a>>,
+    /// The language of the questions and labels (chosen by `Accept-Language`).
+    pub language: LanguageDto<'a>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -103,6 +103,17 @@ impl TestApp {
         reply(r).await
     }
 
+    pub async fn get_with_header(&self, path: &str, name: &str, value: &str) -> Reply {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.address))
+            .header(name, value)
+            .send()
+            .await
+            .expect("request sent");
+        reply(r).await
+    }
+
     pub async fn post_raw(&self, path: &str, content_type: Option<&str>, body: Vec<u8>) -> Reply {
         let mut req = self
             .client

@@ -97,3 +97,48 @@ async fn spanish_is_chosen_by_option_or_accept_language_and_falls_back_to_englis
     assert_eq!(r.headers["content-language"], "en");
     assert_eq!(r.body["language"]["untranslated"], json!([]));
 }
+
+#[tokio::test]
+async fn the_vocabulary_speaks_the_language_of_accept_language() {
+    let app = spawn_app().await;
+    let r = app
+        .get_with_header("/v1/vocabulary", "Accept-Language", "es-MX, en;q=0.5")
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.headers["content-language"], "es");
+    assert!(r.headers["vary"]
+        .to_str()
+        .unwrap()
+        .contains("Accept-Language"));
+    assert_eq!(r.body["language"]["code"], "es");
+    let codes = r.body["codes"].as_array().unwrap();
+    let age = codes.iter().find(|c| c["code"] == "age_years").unwrap();
+    assert_eq!(age["question"], "¿Cuántos años tiene?");
+    let saddle = codes
+        .iter()
+        .find(|c| c["code"] == "saddle_numbness")
+        .unwrap();
+    assert_eq!(saddle["labels"], json!(["Sí", "No", "No lo sé"]));
+    let demographics = r.body["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == "demographics")
+        .unwrap();
+    assert_ne!(demographics["label"], "About you");
+
+    let r = app.get("/v1/vocabulary").await;
+    assert_eq!(r.headers["content-language"], "en");
+    assert_eq!(
+        r.body["language"],
+        json!({ "code": "en", "untranslated": [] })
+    );
+    let age = r.body["codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "age_years")
+        .unwrap()
+        .clone();
+    assert_eq!(age["question"], "How old are you, in years?");
+}

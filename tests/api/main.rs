@@ -12,6 +12,7 @@ mod golden;
 mod hardening;
 mod helpers;
 mod intake_flow;
+mod intake_page;
 mod logging;
 mod meta;
 mod triage;
