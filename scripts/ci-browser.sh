@@ -25,15 +25,7 @@ work="$root/target/browser"
 mkdir -p "$work"
 bin="$root/clients/typescript/node_modules/.bin"
 
-server_pid=""
-cleanup() {
-    if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-        kill -TERM "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+stop_server_on_exit
 
 echo "== browser: install: chromium (Debian) and the npm packages =="
 chromium=${CHROMIUM:-/usr/bin/chromium}

@@ -55,15 +55,7 @@ check() {
     fi
 }
 
-server_pid=""
-cleanup() {
-    if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-        kill -TERM "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+stop_server_on_exit
 
 step "install: schemathesis $SCHEMATHESIS_VERSION (Python venv in target/conformance)"
 venv="$work/venv"

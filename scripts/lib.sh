@@ -41,3 +41,17 @@ wait_ready() {
     [[ -n $log && -f $log ]] && cat "$log" >&2
     return 1
 }
+
+# stop_server_on_exit: after it, set server_pid=$! when the server starts; on exit (or Ctrl-C)
+# the server gets SIGTERM and is waited for.
+server_pid=""
+stop_server() {
+    if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
+        kill -TERM "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+}
+stop_server_on_exit() {
+    trap stop_server EXIT
+    trap 'exit 130' INT TERM
+}

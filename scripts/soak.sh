@@ -34,15 +34,7 @@ work="$root/target/soak"
 rm -rf "$work"
 mkdir -p "$work/bodies"
 
-server_pid=""
-cleanup() {
-    if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-        kill -TERM "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+stop_server_on_exit
 
 # Every vignette's request body, one file each: self-care, consultation and emergency
 # outcomes, patient and clinician audiences.

@@ -73,6 +73,7 @@ pub fn document(kb: &KnowledgeBase) -> OpenApiDoc {
         .insert("Answers".to_owned(), RefOr::T(answers_schema(kb)));
     add_security(&mut doc);
     add_error_responses(&mut doc, kb, &own_paths);
+    add_face_errors(&mut doc);
     add_examples(&mut doc, kb);
     doc
 }
@@ -442,6 +443,171 @@ fn add_error_responses(doc: &mut OpenApiDoc, kb: &KnowledgeBase, own_paths: &[St
     }
 }
 
+/// How a face renders its errors: FHIR as OperationOutcome, CDS Hooks as problem+json.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Face {
+    Fhir,
+    Cds,
+}
+
+/// The access and transport errors of every FHIR and CDS Hooks operation, by operation id:
+/// the same error table (`ErrorCode`: status, headers) and the same renderers the faces use
+/// at run time produce each response and its example. An operation's own errors (its 422
+/// examples, 404, 412) stay with the operation.
+const FACE_ERRORS: &[(&str, Face, &[ErrorCode])] = {
+    use ErrorCode::*;
+    const FHIR_READ: &[ErrorCode] = &[Unauthorized, MethodNotAllowed, NotAcceptable, RateLimited];
+    const FHIR_POST: &[ErrorCode] = &[
+        MalformedJson,
+        Unauthorized,
+        MethodNotAllowed,
+        NotAcceptable,
+        RequestTimeout,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+        RateLimited,
+    ];
+    const CDS_READ: &[ErrorCode] = &[Unauthorized, MethodNotAllowed, RateLimited];
+    const CDS_POST: &[ErrorCode] = &[
+        MalformedJson,
+        Unauthorized,
+        MethodNotAllowed,
+        RequestTimeout,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+        RateLimited,
+    ];
+    &[
+        ("getFhirCapabilityStatement", Face::Fhir, FHIR_READ),
+        ("getFhirTriageOperationDefinition", Face::Fhir, FHIR_READ),
+        ("getFhirQuestionnaire", Face::Fhir, FHIR_READ),
+        ("searchFhirQuestionnaire", Face::Fhir, FHIR_READ),
+        ("fhirTriage", Face::Fhir, FHIR_POST),
+        ("cdsDiscovery", Face::Cds, CDS_READ),
+        ("cdsService", Face::Cds, CDS_POST),
+        ("cdsFeedback", Face::Cds, CDS_POST),
+    ]
+};
+
+fn face_error_description(code: ErrorCode, face: Face) -> &'static str {
+    match (code, face) {
+        (ErrorCode::MalformedJson, _) => "The body is not JSON (`malformed_json`)",
+        (ErrorCode::Unauthorized, Face::Fhir) => {
+            "No valid API key (`unauthorized`); only when the deployment enables keys"
+        }
+        (ErrorCode::Unauthorized, Face::Cds) => {
+            "No valid CDS Hooks JWT from a trusted issuer in `Authorization: Bearer`, or no valid \
+             `X-API-Key` where the deployment takes keys here (`unauthorized`, with \
+             `WWW-Authenticate: Bearer`); only when the deployment enables authentication"
+        }
+        (ErrorCode::MethodNotAllowed, _) => "Method not allowed (`method_not_allowed`), with `Allow`",
+        (ErrorCode::NotAcceptable, _) => "Only JSON is served (`not_acceptable`)",
+        (ErrorCode::RequestTimeout, _) => {
+            "The body did not arrive within `server.request_timeout_secs` (`request_timeout`)"
+        }
+        (ErrorCode::PayloadTooLarge, _) => "Body over the limit (`payload_too_large`)",
+        (ErrorCode::UnsupportedMediaType, Face::Fhir) => {
+            "Not `application/fhir+json` or `application/json` (`unsupported_media_type`)"
+        }
+        (ErrorCode::UnsupportedMediaType, Face::Cds) => {
+            "Not `application/json` (`unsupported_media_type`)"
+        }
+        (ErrorCode::RateLimited, _) => {
+            "Rate limit spent, or too many failed authentications from this address (`rate_limited`)"
+        }
+        _ => code.title(),
+    }
+}
+
+/// The error the face sends for `code` (the details as the service words them).
+fn face_example_error(code: ErrorCode, face: Face, methods: &[&str]) -> ApiError {
+    let detail = match code {
+        ErrorCode::MalformedJson => "syntax error at line 1, column 12".to_owned(),
+        ErrorCode::Unauthorized => "send a valid API key".to_owned(),
+        ErrorCode::MethodNotAllowed => match face {
+            // The FHIR resources answer other methods themselves; CDS paths reach the fallback.
+            Face::Fhir => format!(
+                "this method is not allowed here; allowed: {}",
+                methods.join(", ")
+            ),
+            Face::Cds => format!(
+                "{} is not allowed here; allowed: {}",
+                if methods.contains(&"GET") {
+                    "DELETE"
+                } else {
+                    "GET"
+                },
+                methods.join(", ")
+            ),
+        },
+        ErrorCode::NotAcceptable => {
+            "this server speaks FHIR JSON only: accept application/fhir+json".to_owned()
+        }
+        ErrorCode::RequestTimeout => "the request body did not arrive within 10 s".to_owned(),
+        ErrorCode::PayloadTooLarge => "the body must be at most 65536 bytes".to_owned(),
+        ErrorCode::UnsupportedMediaType => match face {
+            Face::Fhir => {
+                "send the body with Content-Type: application/fhir+json (or application/json)"
+                    .to_owned()
+            }
+            Face::Cds => "send the body with Content-Type: application/json".to_owned(),
+        },
+        ErrorCode::RateLimited => "rate limit reached; retry after 1 s".to_owned(),
+        _ => code.title().to_owned(),
+    };
+    ApiError::new(code, detail)
+}
+
+fn face_error_headers(code: ErrorCode, methods: &[&str]) -> Vec<(&'static str, String)> {
+    match code {
+        ErrorCode::Unauthorized => vec![("WWW-Authenticate", "`Bearer`".to_owned())],
+        ErrorCode::MethodNotAllowed => vec![("Allow", format!("`{}`", methods.join(", ")))],
+        ErrorCode::RateLimited => vec![("Retry-After", "Seconds to wait".to_owned())],
+        _ => Vec::new(),
+    }
+}
+
+/// Add each FHIR and CDS Hooks operation's access and transport errors (`FACE_ERRORS`).
+fn add_face_errors(doc: &mut OpenApiDoc) {
+    for item in doc.paths.paths.values_mut() {
+        let methods: Vec<&str> = [("GET", item.get.is_some()), ("POST", item.post.is_some())]
+            .into_iter()
+            .filter_map(|(m, present)| present.then_some(m))
+            .collect();
+        for op in operations(item) {
+            let id = op.operation_id.as_deref().unwrap_or_default();
+            let Some((_, face, codes)) = FACE_ERRORS.iter().find(|(op_id, ..)| *op_id == id) else {
+                continue;
+            };
+            for code in *codes {
+                let error = face_example_error(*code, *face, &methods);
+                let (content_type, schema, example) = match face {
+                    Face::Fhir => (
+                        crate::http::outcome::FHIR_JSON,
+                        "OperationOutcome",
+                        crate::http::outcome::operation_outcome(&error),
+                    ),
+                    Face::Cds => (PROBLEM_JSON, "Problem", problem_example(&error)),
+                };
+                let mut response = ResponseBuilder::new()
+                    .description(face_error_description(*code, *face))
+                    .header(REQUEST_ID, request_id_header());
+                for (name, description) in face_error_headers(*code, &methods) {
+                    response = response.header(name, string_header(&description));
+                }
+                let content = ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name(schema)))
+                    .example(Some(example))
+                    .build();
+                op.responses.responses.insert(
+                    code.status().as_u16().to_string(),
+                    RefOr::T(response.content(content_type, content).build()),
+                );
+            }
+        }
+    }
+}
+
 /// 401 and 429 come from the access middleware and 405 from the fallback, on every path:
 /// where another module documents one of them as problem+json without an example, add the
 /// problem those shared layers send (405 with the path's own methods).
@@ -781,6 +947,69 @@ mod tests {
             }
         }
         assert_eq!(spec["security"], json!([{API_KEY: []}, {BEARER_KEY: []}]));
+    }
+
+    #[test]
+    fn fhir_and_cds_errors_come_from_the_error_table() {
+        let spec = spec();
+        let mut seen = Vec::new();
+        for (path, item) in spec["paths"].as_object().unwrap() {
+            let face = if path.starts_with("/fhir/") {
+                Face::Fhir
+            } else if path.starts_with("/cds-services") {
+                Face::Cds
+            } else {
+                continue;
+            };
+            for op in item.as_object().unwrap().values() {
+                let id = op["operationId"].as_str().unwrap();
+                let (_, table_face, codes) = FACE_ERRORS
+                    .iter()
+                    .find(|(op_id, ..)| *op_id == id)
+                    .unwrap_or_else(|| panic!("{id} has no entry in FACE_ERRORS"));
+                assert_eq!(*table_face, face, "{id}");
+                seen.push(id.to_owned());
+                for code in *codes {
+                    let status = code.status().as_u16().to_string();
+                    let response = &op["responses"][&status];
+                    assert!(
+                        response["headers"]["X-Request-Id"].is_object(),
+                        "{id} {status}"
+                    );
+                    let example = match face {
+                        Face::Fhir => {
+                            let e = &response["content"]["application/fhir+json"]["example"];
+                            assert_eq!(e["resourceType"], "OperationOutcome", "{id} {status}");
+                            e["issue"][0]["details"]["coding"][0]["code"].clone()
+                        }
+                        Face::Cds => {
+                            let e = &response["content"][PROBLEM_JSON]["example"];
+                            assert_eq!(e["status"].to_string(), status, "{id}");
+                            e["code"].clone()
+                        }
+                    };
+                    assert_eq!(example, code.as_str(), "{id} {status}");
+                    match code {
+                        ErrorCode::Unauthorized => {
+                            assert!(response["headers"]["WWW-Authenticate"].is_object())
+                        }
+                        ErrorCode::MethodNotAllowed => {
+                            assert!(response["headers"]["Allow"].is_object())
+                        }
+                        ErrorCode::RateLimited => {
+                            assert!(response["headers"]["Retry-After"].is_object())
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        for (id, ..) in FACE_ERRORS {
+            assert!(
+                seen.iter().any(|s| s == id),
+                "FACE_ERRORS names no operation `{id}`"
+            );
+        }
     }
 
     #[test]

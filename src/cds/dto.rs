@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::{HOOK, PREFETCH_KEY, SERVICE_ID};
 use crate::fhir_resources::questionnaire::QUESTIONNAIRE_URL;
-use crate::http::error::{ApiError, ErrorCode};
+use crate::http::error::ApiError;
 
 /// `GET /cds-services`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -251,8 +251,4 @@ pub fn services() -> CdsServices {
 
 pub fn problem_of(error: &ApiError) -> Value {
     serde_json::to_value(error.problem()).unwrap_or_default()
-}
-
-pub fn problem(code: ErrorCode, detail: &str) -> Value {
-    problem_of(&ApiError::new(code, detail))
 }

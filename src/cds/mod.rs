@@ -198,16 +198,6 @@ fn client(req: &HttpRequest) -> String {
         (status = 200, description = "The service descriptors", body = CdsServices,
             headers(("X-Request-Id" = String, description = "Request id for support")),
             example = json!(dto::services())),
-        (status = 401, description = "No valid CDS Hooks JWT from a trusted issuer in `Authorization: Bearer`, or no valid \
-            `X-API-Key` where the deployment takes keys here (`unauthorized`, with `WWW-Authenticate: Bearer`); only when the \
-            deployment enables authentication",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 405, description = "Method not allowed (`method_not_allowed`), with `Allow`",
-            body = Problem, content_type = "application/problem+json",
-            headers(("Allow" = String, description = "`GET`"))),
-        (status = 429, description = "Rate limit spent, or too many failed authentications from this address (`rate_limited`)",
-            body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
 )]
 pub async fn discovery() -> HttpResponse {
@@ -239,35 +229,16 @@ pub async fn discovery() -> HttpResponse {
         (status = 200, description = "One card", body = CdsCards,
             headers(("Cache-Control" = String, description = "`no-store`"), ("X-Request-Id" = String, description = "Request id for support")),
             example = json!(examples::cards_example())),
-        (status = 400, description = "The body is not JSON (`malformed_json`)", body = Problem, content_type = "application/problem+json",
-            example = json!(dto::problem(ErrorCode::MalformedJson, "syntax error at line 1, column 12"))),
-        (status = 401, description = "No valid CDS Hooks JWT from a trusted issuer in `Authorization: Bearer`, or no valid \
-            `X-API-Key` where the deployment takes keys here (`unauthorized`, with `WWW-Authenticate: Bearer`); only when the \
-            deployment enables authentication",
-            body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No service with this id (`not_found`)", body = Problem, content_type = "application/problem+json",
             example = json!(dto::problem_of(&not_found()))),
-        (status = 405, description = "Method not allowed (`method_not_allowed`), with `Allow`",
-            body = Problem, content_type = "application/problem+json",
-            headers(("Allow" = String, description = "`POST`"))),
         (status = 412, description = "The prefetch lacks the QuestionnaireResponse (`prefetch_missing`)",
             body = Problem, content_type = "application/problem+json",
             example = json!(dto::problem_of(&prefetch_missing("the prefetch has no `questionnaireResponse`")))),
-        (status = 408, description = "The body did not arrive within `server.request_timeout_secs` (`request_timeout`)",
-            body = Problem, content_type = "application/problem+json",
-            example = json!(dto::problem(ErrorCode::RequestTimeout, "the request body did not arrive within 10 s"))),
-        (status = 413, description = "Body over the limit (`payload_too_large`)", body = Problem, content_type = "application/problem+json",
-            example = json!(dto::problem(ErrorCode::PayloadTooLarge, "the body must be at most 65536 bytes"))),
-        (status = 415, description = "Not `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json",
-            example = json!(dto::problem(ErrorCode::UnsupportedMediaType, "send the body with Content-Type: application/json"))),
         (status = 422, description = "Not a usable CDS Hooks request, or the QuestionnaireResponse cannot be assessed: \
             `invalid_request_shape`, `unknown_answer_code`, `derived_answer_code`, `invalid_answer_value`, `missing_required_answer`; \
             `path` points into the request",
             body = Problem, content_type = "application/problem+json",
             example = json!(examples::unknown_code_example())),
-        (status = 429, description = "Rate limit spent, or too many failed authentications from this address (`rate_limited`)",
-            body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
 )]
 pub async fn service(
@@ -588,31 +559,12 @@ async fn run_service(
         (status = 200, description = "Feedback recorded", body = CdsFeedbackAck,
             headers(("X-Request-Id" = String, description = "Request id for support")),
             example = json!({"received": 1})),
-        (status = 400, description = "The body is not JSON (`malformed_json`)", body = Problem, content_type = "application/problem+json",
-            example = json!(dto::problem(ErrorCode::MalformedJson, "syntax error at line 1, column 12"))),
-        (status = 401, description = "No valid CDS Hooks JWT from a trusted issuer in `Authorization: Bearer`, or no valid \
-            `X-API-Key` where the deployment takes keys here (`unauthorized`, with `WWW-Authenticate: Bearer`); only when the \
-            deployment enables authentication",
-            body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No service with this id (`not_found`)", body = Problem, content_type = "application/problem+json",
             example = json!(dto::problem_of(&not_found()))),
-        (status = 405, description = "Method not allowed (`method_not_allowed`), with `Allow`",
-            body = Problem, content_type = "application/problem+json",
-            headers(("Allow" = String, description = "`POST`"))),
-        (status = 408, description = "The body did not arrive within `server.request_timeout_secs` (`request_timeout`)",
-            body = Problem, content_type = "application/problem+json",
-            example = json!(dto::problem(ErrorCode::RequestTimeout, "the request body did not arrive within 10 s"))),
-        (status = 413, description = "Body over the limit (`payload_too_large`)", body = Problem, content_type = "application/problem+json",
-            example = json!(dto::problem(ErrorCode::PayloadTooLarge, "the body must be at most 65536 bytes"))),
-        (status = 415, description = "Not `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json",
-            example = json!(dto::problem(ErrorCode::UnsupportedMediaType, "send the body with Content-Type: application/json"))),
         (status = 422, description = "Not a CDS Hooks feedback body, or more than `cds.max_feedback_entries` (20) entries \
             (`invalid_request_shape`); a `card` that is not the uuid of a card this service issued (`unknown_card`)", body = Problem,
             content_type = "application/problem+json",
             example = json!(dto::problem_of(&shape("/feedback/0/outcome", "`outcome` must be \"accepted\" or \"overridden\"")))),
-        (status = 429, description = "Rate limit spent, or too many failed authentications from this address (`rate_limited`)",
-            body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
 )]
 pub async fn feedback(

@@ -233,18 +233,6 @@ fn audience(query: &str) -> Result<Audience, ApiError> {
             body = FhirQuestionnaire, content_type = "application/fhir+json",
             headers(("X-Request-Id" = String, description = "Request id for support")),
             example = json!(examples::questionnaire())),
-        (status = 401, description = "No valid API key (`unauthorized`); only when the deployment enables keys",
-            body = FhirOperationOutcome, content_type = "application/fhir+json",
-            headers(("WWW-Authenticate", description = "`Bearer`")),
-            example = json!(examples::outcome_unauthorized())),
-        (status = 405, description = "Method not allowed (`method_not_allowed`), with `Allow`",
-            body = FhirOperationOutcome, content_type = "application/fhir+json",
-            headers(("Allow" = String, description = "`GET`")),
-            example = json!(examples::outcome_method_not_allowed("GET"))),
-        (status = 429, description = "Rate limit spent, or too many failed authentications from this address (`rate_limited`)",
-            body = FhirOperationOutcome, content_type = "application/fhir+json",
-            headers(("Retry-After" = String, description = "Seconds to wait")),
-            example = json!(examples::outcome_rate_limited())),
     )
 )]
 pub async fn get_questionnaire(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
@@ -344,20 +332,6 @@ fn accepts_fhir_json(req: &HttpRequest) -> Result<(), ApiError> {
     responses(
         (status = 200, description = "The CapabilityStatement", content_type = "application/fhir+json",
             body = Object, example = json!(examples::capability_statement())),
-        (status = 401, description = "No valid API key (`unauthorized`); only when the deployment enables keys",
-            body = FhirOperationOutcome, content_type = "application/fhir+json",
-            headers(("WWW-Authenticate", description = "`Bearer`")),
-            example = json!(examples::outcome_unauthorized())),
-        (status = 405, description = "Method not allowed (`method_not_allowed`), with `Allow`",
-            body = FhirOperationOutcome, content_type = "application/fhir+json",
-            headers(("Allow" = String, description = "`GET`")),
-            example = json!(examples::outcome_method_not_allowed("GET"))),
-        (status = 406, description = "Only JSON is served (`not_acceptable`)", body = FhirOperationOutcome,
-            content_type = "application/fhir+json", example = json!(examples::outcome_not_acceptable())),
-        (status = 429, description = "Rate limit spent, or too many failed authentications from this address (`rate_limited`)",
-            body = FhirOperationOutcome, content_type = "application/fhir+json",
-            headers(("Retry-After" = String, description = "Seconds to wait")),
-            example = json!(examples::outcome_rate_limited())),
     )
 )]
 pub async fn get_metadata(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
@@ -384,20 +358,6 @@ pub async fn get_metadata(req: HttpRequest, state: web::Data<AppState>) -> HttpR
     responses(
         (status = 200, description = "The OperationDefinition", content_type = "application/fhir+json",
             body = Object, example = json!(examples::operation_definition())),
-        (status = 401, description = "No valid API key (`unauthorized`); only when the deployment enables keys",
-            body = FhirOperationOutcome, content_type = "application/fhir+json",
-            headers(("WWW-Authenticate", description = "`Bearer`")),
-            example = json!(examples::outcome_unauthorized())),
-        (status = 405, description = "Method not allowed (`method_not_allowed`), with `Allow`",
-            body = FhirOperationOutcome, content_type = "application/fhir+json",
-            headers(("Allow" = String, description = "`GET`")),
-            example = json!(examples::outcome_method_not_allowed("GET"))),
-        (status = 406, description = "Only JSON is served (`not_acceptable`)", body = FhirOperationOutcome,
-            content_type = "application/fhir+json", example = json!(examples::outcome_not_acceptable())),
-        (status = 429, description = "Rate limit spent, or too many failed authentications from this address (`rate_limited`)",
-            body = FhirOperationOutcome, content_type = "application/fhir+json",
-            headers(("Retry-After" = String, description = "Seconds to wait")),
-            example = json!(examples::outcome_rate_limited())),
     )
 )]
 pub async fn get_operation_definition(
@@ -428,22 +388,8 @@ pub async fn get_operation_definition(
     responses(
         (status = 200, description = "A searchset Bundle", content_type = "application/fhir+json", body = Object,
             example = json!(examples::questionnaire_search())),
-        (status = 401, description = "No valid API key (`unauthorized`); only when the deployment enables keys",
-            body = FhirOperationOutcome, content_type = "application/fhir+json",
-            headers(("WWW-Authenticate", description = "`Bearer`")),
-            example = json!(examples::outcome_unauthorized())),
-        (status = 405, description = "Method not allowed (`method_not_allowed`), with `Allow`",
-            body = FhirOperationOutcome, content_type = "application/fhir+json",
-            headers(("Allow" = String, description = "`GET`")),
-            example = json!(examples::outcome_method_not_allowed("GET"))),
-        (status = 406, description = "Only JSON is served (`not_acceptable`)", body = FhirOperationOutcome,
-            content_type = "application/fhir+json", example = json!(examples::outcome_not_acceptable())),
         (status = 422, description = "A search parameter other than `url` (`invalid_option`)", body = FhirOperationOutcome,
             content_type = "application/fhir+json", example = json!(examples::outcome_unknown_search_parameter())),
-        (status = 429, description = "Rate limit spent, or too many failed authentications from this address (`rate_limited`)",
-            body = FhirOperationOutcome, content_type = "application/fhir+json",
-            headers(("Retry-After" = String, description = "Seconds to wait")),
-            example = json!(examples::outcome_rate_limited())),
     )
 )]
 pub async fn search_questionnaire(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
@@ -546,22 +492,6 @@ fn percent_decode(value: &str) -> String {
                 ("success" = (summary = "Every required screen answered", value = json!(examples::guidance_response(true)))),
                 ("data-required" = (summary = "Required screens unanswered: floored assessment plus dataRequirement", value = json!(examples::guidance_response(false)))),
             )),
-        (status = 400, description = "The body is not JSON (`malformed_json`)", body = FhirOperationOutcome,
-            content_type = "application/fhir+json", example = json!(examples::outcome_malformed())),
-        (status = 401, description = "No valid API key (`unauthorized`); only when the deployment enables keys",
-            body = FhirOperationOutcome, content_type = "application/fhir+json",
-            headers(("WWW-Authenticate", description = "`Bearer`")),
-            example = json!(examples::outcome_unauthorized())),
-        (status = 405, description = "Method not allowed (`method_not_allowed`), with `Allow`",
-            body = FhirOperationOutcome, content_type = "application/fhir+json",
-            headers(("Allow" = String, description = "`POST`")),
-            example = json!(examples::outcome_method_not_allowed("POST"))),
-        (status = 408, description = "The body did not arrive within `server.request_timeout_secs` (`request_timeout`)",
-            body = FhirOperationOutcome, content_type = "application/fhir+json", example = json!(examples::outcome_timeout())),
-        (status = 413, description = "Body over the limit (`payload_too_large`)", body = FhirOperationOutcome,
-            content_type = "application/fhir+json", example = json!(examples::outcome_too_large())),
-        (status = 415, description = "Not `application/fhir+json` or `application/json` (`unsupported_media_type`)",
-            body = FhirOperationOutcome, content_type = "application/fhir+json", example = json!(examples::outcome_media_type())),
         (status = 422, description = "A QuestionnaireResponse that cannot be assessed: `invalid_request_shape`, \
             `unknown_answer_code`, `derived_answer_code`, `invalid_answer_value`, `missing_required_answer`, `invalid_option`",
             body = FhirOperationOutcome, content_type = "application/fhir+json",
@@ -571,10 +501,6 @@ fn percent_decode(value: &str) -> String {
                 ("missing_required_answer" = (summary = "age_years or sex unanswered", value = json!(examples::outcome_missing_required()))),
                 ("invalid_request_shape" = (summary = "Not a QuestionnaireResponse", value = json!(examples::outcome_wrong_resource_type()))),
             )),
-        (status = 429, description = "Rate limit spent, or too many failed authentications from this address (`rate_limited`)",
-            body = FhirOperationOutcome, content_type = "application/fhir+json",
-            headers(("Retry-After" = String, description = "Seconds to wait")),
-            example = json!(examples::outcome_rate_limited())),
     )
 )]
 pub async fn triage(

@@ -267,27 +267,6 @@ pub fn outcome_wrong_resource_type() -> Value {
     refusal(json!({"resourceType": "Patient", "id": "example"}))
 }
 
-pub fn outcome_malformed() -> Value {
-    operation_outcome(&ApiError::new(
-        ErrorCode::MalformedJson,
-        "syntax error at line 1, column 12",
-    ))
-}
-
-pub fn outcome_too_large() -> Value {
-    operation_outcome(&ApiError::new(
-        ErrorCode::PayloadTooLarge,
-        "the body must be at most 65536 bytes",
-    ))
-}
-
-pub fn outcome_not_acceptable() -> Value {
-    operation_outcome(&ApiError::new(
-        ErrorCode::NotAcceptable,
-        "this server speaks FHIR JSON only: accept application/fhir+json",
-    ))
-}
-
 pub fn outcome_unknown_search_parameter() -> Value {
     operation_outcome(&ApiError::new(
         ErrorCode::InvalidOption,
@@ -308,39 +287,4 @@ pub fn questionnaire_search() -> Value {
             "search": { "mode": "match" }
         }]
     })
-}
-
-pub fn outcome_unauthorized() -> Value {
-    operation_outcome(&ApiError::new(
-        ErrorCode::Unauthorized,
-        "send a valid API key",
-    ))
-}
-
-pub fn outcome_rate_limited() -> Value {
-    operation_outcome(&ApiError::new(
-        ErrorCode::RateLimited,
-        "rate limit reached; retry after 1 s",
-    ))
-}
-
-pub fn outcome_timeout() -> Value {
-    operation_outcome(&ApiError::new(
-        ErrorCode::RequestTimeout,
-        "the request body did not arrive within 10 s",
-    ))
-}
-
-pub fn outcome_media_type() -> Value {
-    operation_outcome(&ApiError::new(
-        ErrorCode::UnsupportedMediaType,
-        "send the body with Content-Type: application/fhir+json (or application/json)",
-    ))
-}
-
-pub fn outcome_method_not_allowed(allowed: &str) -> Value {
-    operation_outcome(&ApiError::new(
-        ErrorCode::MethodNotAllowed,
-        format!("this method is not allowed here; allowed: {allowed}"),
-    ))
 }

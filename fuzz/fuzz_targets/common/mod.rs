@@ -187,10 +187,21 @@ pub fn check_ok(response: &TriageResponse<'_>, clinician: bool) -> serde_json::V
     }
     for m in &response.medications {
         assert!(
-            matches!(m.status, "suggest" | "caution" | "suppress"),
+            matches!(m.status, "suggest" | "caution" | "ask_first" | "suppress"),
             "status {}",
             m.status
         );
+        if m.status == "ask_first" {
+            // Held back until its safety questions are answered, and those are asked.
+            assert!(!m.because.is_empty(), "{} ask_first without a question", m.option);
+            for code in &m.because {
+                assert!(
+                    c.medicine_questions.iter().any(|q| q.code == *code),
+                    "{} asks {code} first, but completeness.medicine_questions lacks it",
+                    m.option
+                );
+            }
+        }
         if m.status == "suggest" {
             assert!(
                 m.because.is_empty(),
