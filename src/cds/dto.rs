@@ -178,8 +178,8 @@ pub struct CdsFeedback {
     /// Counted, not read.
     pub accepted_suggestions: Option<Vec<Value>>,
     pub override_reason: Option<CdsOverrideReason>,
-    /// RFC 3339, with a time zone.
-    #[schema(format = "date-time")]
+    /// RFC 3339 in UTC (`Z` or `+00:00`), as CDS Hooks 2.0 asks.
+    #[schema(format = "date-time", pattern = "([Zz]|\\+00:00)$")]
     pub outcome_timestamp: String,
 }
 

@@ -154,6 +154,11 @@ pub fn is_date_time(s: &str) -> bool {
     date_time().is_some()
 }
 
+/// CDS Hooks 2.0 asks for feedback times in UTC; `-00:00` (RFC 3339's "offset unknown") is not.
+pub fn is_utc_date_time(s: &str) -> bool {
+    is_date_time(s) && (s.ends_with(['Z', 'z']) || s.ends_with("+00:00"))
+}
+
 /// An optional string member: absent and `null` are `None`, another type is refused.
 fn optional_string<'v>(
     obj: &'v Map<String, Value>,
@@ -231,7 +236,7 @@ pub async fn discovery() -> HttpResponse {
             example = json!(examples::cards_example())),
         (status = 404, description = "No service with this id (`not_found`)", body = Problem, content_type = "application/problem+json",
             example = json!(dto::problem_of(&not_found()))),
-        (status = 412, description = "The prefetch lacks the QuestionnaireResponse (`prefetch_missing`)",
+        (status = 412, description = "The prefetch lacks the QuestionnaireResponse, or the EHR sent an OperationOutcome in its place (it could not fetch it) (`prefetch_missing`)",
             body = Problem, content_type = "application/problem+json",
             example = json!(dto::problem_of(&prefetch_missing("the prefetch has no `questionnaireResponse`")))),
         (status = 422, description = "Not a usable CDS Hooks request, or the QuestionnaireResponse cannot be assessed: \
@@ -414,6 +419,11 @@ fn select<'a>(prefetch: &'a Value, patient_id: &str) -> Result<Vec<(&'a Value, S
         ))
     };
     match prefetch.get("resourceType").and_then(Value::as_str) {
+        // The EHR could not run the prefetch query and sent why (CDS Hooks 2.0, "Prefetch
+        // template"): the data is missing, not malformed.
+        Some("OperationOutcome") => Err(prefetch_missing(&format!(
+            "the EHR could not fetch the prefetch `{PREFETCH_KEY}` (it sent an OperationOutcome)"
+        ))),
         Some("QuestionnaireResponse") => match prefetch {
             Value::Object(qr) if usable(qr, patient_id) => Ok(vec![(prefetch, base)]),
             _ => Err(none_usable()),
@@ -635,11 +645,11 @@ fn parse_feedback(body: &Value, cards: &card_id::CardIds) -> Result<Vec<Feedback
         if entry
             .get("outcomeTimestamp")
             .and_then(Value::as_str)
-            .is_none_or(|s| !is_date_time(s))
+            .is_none_or(|s| !is_utc_date_time(s))
         {
             return Err(shape(
                 &at("/outcomeTimestamp"),
-                "`outcomeTimestamp` is required: an RFC 3339 date-time with a time zone",
+                "`outcomeTimestamp` is required: an RFC 3339 date-time in UTC (`Z` or `+00:00`)",
             ));
         }
         let override_reason = match entry.get("overrideReason") {
@@ -742,6 +752,25 @@ mod tests {
         assert_eq!(instant("2026"), Some(1_767_225_600));
         assert!(instant("2026-01-15T09:30:00.123-05:00") > instant("2026-01-15T09:30:00Z"));
         assert_eq!(instant("yesterday"), None);
+    }
+
+    #[test]
+    fn feedback_times_are_utc() {
+        for good in [
+            "2026-01-15T09:40:00Z",
+            "2026-01-15t09:40:00.5z",
+            "2026-01-15T09:40:00+00:00",
+        ] {
+            assert!(is_utc_date_time(good), "{good}");
+        }
+        for bad in [
+            "2026-01-15T09:40:00+01:00",
+            "2026-01-15T09:40:00-00:00",
+            "2026-01-15T09:40:00-05:00",
+            "2026-01-15T09:40:00",
+        ] {
+            assert!(!is_utc_date_time(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -243,6 +243,11 @@ async fn without_the_prefetch_the_service_answers_412() {
             json!({"questionnaireResponse": {"resourceType": "Bundle", "type": "searchset", "entry": []}}),
         ),
         Some(json!({"questionnaireResponse": for_someone_else})),
+        // The EHR could not run the query and says so (CDS Hooks 2.0 prefetch).
+        Some(
+            json!({"questionnaireResponse": {"resourceType": "OperationOutcome",
+            "issue": [{"severity": "error", "code": "exception"}]}}),
+        ),
     ] {
         let r = post(&app, SERVICE, &call(prefetch.clone())).await;
         assert_eq!(r.status, 412, "{prefetch:?}: {}", r.text);
@@ -633,6 +638,11 @@ async fn feedback_is_acknowledged_and_audited_without_free_text() {
             "/feedback/0/outcomeTimestamp",
         ),
         (
+            "timestamp not in UTC",
+            json!({"feedback": [{"card": card, "outcome": "accepted", "outcomeTimestamp": "2026-01-15T09:40:00+01:00"}]}),
+            "/feedback/0/outcomeTimestamp",
+        ),
+        (
             "reason without a code",
             json!({"feedback": [{"card": card, "outcome": "overridden", "outcomeTimestamp": "2026-01-15T09:40:00Z",
             "overrideReason": {"reason": {"system": "urn:x"}}}]}),
@@ -678,7 +688,7 @@ async fn feedback_takes_nulls_as_absent_and_logs_free_text_codes_as_other() {
     let body = json!({"feedback": [
         {"card": card, "outcome": "overridden", "acceptedSuggestions": null,
          "overrideReason": {"reason": {"system": null, "code": "FREE-patient said it is fine"}, "userComment": null},
-         "outcomeTimestamp": "2026-01-15t09:40:00.5+01:00"},
+         "outcomeTimestamp": "2026-01-15t09:40:00.5+00:00"},
         {"card": second, "outcome": "accepted", "overrideReason": {"reason": null},
          "outcomeTimestamp": "2028-02-29T23:59:60Z"}
     ]});
