@@ -25,7 +25,8 @@ import importlib
 # claims) or R4B (fhir.resources 8.x, under fhir.resources.R4B).
 RELEASE = os.environ.get("FHIR_MODELS", "R4B")
 KINDS = ["Questionnaire", "QuestionnaireResponse", "GuidanceResponse", "RiskAssessment",
-         "Parameters", "OperationOutcome", "CapabilityStatement", "OperationDefinition", "Bundle"]
+         "Parameters", "OperationOutcome", "CapabilityStatement", "OperationDefinition", "Bundle",
+         "Library", "CodeSystem", "ValueSet"]
 PACKAGE = "fhir.resources" if RELEASE == "R4" else "fhir.resources.R4B"
 MODELS = {k: getattr(importlib.import_module(f"{PACKAGE}.{k.lower()}"), k) for k in KINDS}
 
@@ -56,6 +57,7 @@ QR_STATUS = {"in-progress", "completed", "amended", "entered-in-error", "stopped
 GUIDANCE_STATUS = {"success", "data-requested", "data-required", "in-progress", "failure", "entered-in-error"}
 OBSERVATION_STATUS = {"registered", "preliminary", "final", "amended", "corrected", "cancelled",
                       "entered-in-error", "unknown"}
+CODE_SYSTEM_CONTENT = {"not-present", "example", "fragment", "complete", "supplement"}
 RISK_PROBABILITY = {"negligible", "low", "moderate", "high", "certain"}
 ISSUE_SEVERITY = {"fatal", "error", "warning", "information"}
 ISSUE_TYPES = {"invalid", "structure", "required", "value", "invariant", "security", "login", "unknown",
@@ -72,6 +74,18 @@ def bindings(resource, where):
             failures.append(f"{where}: {what}")
 
     kind = resource.get("resourceType")
+    if kind in ("Library", "CodeSystem", "ValueSet"):
+        want(resource.get("status") in PUBLICATION_STATUS, f"status {resource.get('status')!r}")
+    if kind == "CodeSystem":
+        want(resource.get("content") in CODE_SYSTEM_CONTENT, f"content {resource.get('content')!r}")
+        declared = {p.get("code") for p in resource.get("property", [])}
+        for concept in resource.get("concept", []):
+            for prop in concept.get("property", []):
+                want(prop.get("code") in declared, f"concept {concept.get('code')}: undeclared property")
+    if kind == "Bundle":
+        for i, entry in enumerate(resource.get("entry", [])):
+            if isinstance(entry.get("resource"), dict):
+                bindings(entry["resource"], f"{where} entry {i}")
     if kind == "Questionnaire":
         want(resource.get("status") in PUBLICATION_STATUS, f"status {resource.get('status')!r}")
         seen = set()
@@ -221,7 +235,10 @@ def main():
 
     # Discovery: what an EHR reads first.
     for path in ["/fhir/metadata", "/fhir/OperationDefinition/QuestionnaireResponse-triage",
-                 "/fhir/Questionnaire?url=urn:spasm-triage:Questionnaire/back-pain-triage"]:
+                 "/fhir/Questionnaire?url=urn:spasm-triage:Questionnaire/back-pain-triage",
+                 "/fhir/Library/knowledge-base", "/fhir/Library?url=urn:spasm-triage:knowledge-base",
+                 # Every CodeSystem and ValueSet, in the searchsets (each entry is validated).
+                 "/fhir/CodeSystem", "/fhir/ValueSet", "/fhir/CodeSystem/tri", "/fhir/ValueSet/triage-level"]:
         status, ctype, resource = request(base, "GET", path)
         if status != 200 or not ctype.startswith("application/fhir+json"):
             failures.append(f"GET {path}: {status} {ctype}")
@@ -295,6 +312,33 @@ def main():
     validate(outcome, "wrong content type: OperationOutcome")
     if status != 415:
         failures.append(f"wrong content type: got {status}")
+
+    # Negative controls: a validator that passes everything proves nothing. Each planted
+    # error in a copy of a served resource must be caught (the counts are not touched).
+    status, _, code_system = request(base, "GET", "/fhir/CodeSystem/tri")
+    status, _, capability = request(base, "GET", "/fhir/metadata")
+    planted = [
+        ("Questionnaire item type outside its binding", questionnaire,
+         lambda r: r["item"][0].__setitem__("type", "checkbox")),
+        ("Questionnaire without its required status", questionnaire, lambda r: r.pop("status")),
+        ("CodeSystem with an element R4 does not have", code_system, lambda r: r.__setitem__("contnet", "complete")),
+        ("CodeSystem content outside its binding", code_system, lambda r: r.__setitem__("content", "everything")),
+        ("CapabilityStatement rest of the wrong type", capability, lambda r: r.__setitem__("rest", "server")),
+    ]
+    caught = 0
+    for what, resource, plant in planted:
+        broken = json.loads(json.dumps(resource))
+        plant(broken)
+        before = (len(failures), dict(validated))
+        validate(broken, f"negative control: {what}")
+        if len(failures) > before[0]:
+            caught += 1
+            del failures[before[0]:]
+        else:
+            failures.append(f"negative control: the planted error ({what}) was not caught")
+        validated.clear()
+        validated.update(before[1])
+    print(f"negative controls: {caught} of {len(planted)} planted errors caught")
 
     print(f"validated with fhir.resources {RELEASE}: " + ", ".join(f"{n} {k}" for k, n in validated.items()))
     if failures:

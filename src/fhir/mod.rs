@@ -23,14 +23,18 @@ use crate::http::error::{ApiError, ErrorCode};
 use crate::http::outcome::{operation_outcome_response, Ordered, FHIR_JSON, FHIR_SCOPE};
 use crate::http::state::AppState;
 
+mod terminology;
+
 pub const QUESTIONNAIRE_PATH: &str = "/fhir/Questionnaire/back-pain-triage";
 pub const TRIAGE_PATH: &str = "/fhir/QuestionnaireResponse/$triage";
 
 /// FHIR paths, merged into the service's OpenAPI document.
 #[derive(OpenApi)]
 #[openapi(
-    paths(get_metadata, get_operation_definition, search_questionnaire, get_questionnaire, triage),
-    tags((name = "fhir", description = "FHIR R4: the intake Questionnaire and `$triage` on a QuestionnaireResponse. \
+    paths(get_metadata, get_operation_definition, search_questionnaire, get_questionnaire, triage,
+        terminology::get_library, terminology::search_library, terminology::get_code_system,
+        terminology::search_code_system, terminology::get_value_set, terminology::search_value_set),
+    tags((name = "fhir", description = "FHIR R4: the intake Questionnaire, `$triage` on a QuestionnaireResponse, and the Library, CodeSystems and ValueSets the outputs name. \
         Bodies are `application/fhir+json`; every error under `/fhir/` is an OperationOutcome whose \
         `issue[].details.coding[].code` is the JSON API's stable problem code."))
 )]
@@ -61,6 +65,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::get().to(get_questionnaire))
                     .default_service(web::to(|| async { method_not_allowed("GET") })),
             )
+            .configure(terminology::configure)
             .service(
                 web::resource("/QuestionnaireResponse/$triage")
                     .route(web::post().to(triage))
@@ -75,7 +80,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-fn method_not_allowed(allowed: &str) -> HttpResponse {
+pub(crate) fn method_not_allowed(allowed: &str) -> HttpResponse {
     let mut error = ApiError::new(
         ErrorCode::MethodNotAllowed,
         format!("this method is not allowed here; allowed: {allowed}"),
@@ -278,7 +283,7 @@ fn questionnaire_etag(state: &AppState) -> String {
 
 /// FHIR content negotiation: JSON only. `_format` or `Accept` asking for XML (or anything but
 /// JSON) gets 406, never a JSON body the client did not ask for.
-fn accepts_fhir_json(req: &HttpRequest) -> Result<(), ApiError> {
+pub(crate) fn accepts_fhir_json(req: &HttpRequest) -> Result<(), ApiError> {
     let json_ok = |t: &str| {
         let essence = t
             .split(';')
@@ -396,20 +401,10 @@ pub async fn search_questionnaire(req: HttpRequest, state: web::Data<AppState>) 
     if let Err(e) = accepts_fhir_json(&req) {
         return operation_outcome_response(&e);
     }
-    let mut wanted: Option<String> = None;
-    for pair in req.query_string().split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        if key.starts_with('_') {
-            continue;
-        }
-        if key != "url" {
-            return operation_outcome_response(&ApiError::new(
-                ErrorCode::InvalidOption,
-                "unknown search parameter; supported: `url`",
-            ));
-        }
-        wanted = Some(percent_decode(value));
-    }
+    let wanted = match canonical_search(&req) {
+        Ok(wanted) => wanted,
+        Err(e) => return operation_outcome_response(&e),
+    };
     let matches = wanted.as_deref().is_none_or(|url| {
         let (base, version) = url.split_once('|').unwrap_or((url, ""));
         base == questionnaire::QUESTIONNAIRE_URL
@@ -431,6 +426,31 @@ pub async fn search_questionnaire(req: HttpRequest, state: web::Data<AppState>) 
         "entry": entries,
     });
     fhir_response(StatusCode::OK, &bundle, false)
+}
+
+/// The `url` search parameter of a canonical resource search (`url|version` as FHIR allows;
+/// a separate `version` is folded into it). FHIR's own `_`-prefixed parameters are ignored;
+/// anything else is refused, never silently ignored.
+pub(crate) fn canonical_search(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let (mut url, mut version) = (None, None);
+    for pair in req.query_string().split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match key {
+            _ if key.starts_with('_') => {}
+            "url" => url = Some(percent_decode(value)),
+            "version" => version = Some(percent_decode(value)),
+            _ => {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidOption,
+                    "unknown search parameter; supported: `url`",
+                ))
+            }
+        }
+    }
+    Ok(match (url, version) {
+        (Some(url), Some(version)) if !url.contains('|') => Some(format!("{url}|{version}")),
+        (url, _) => url,
+    })
 }
 
 /// `%XX` escapes and `+` of a query value, as a URL-encoded form sends it.

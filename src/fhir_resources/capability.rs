@@ -16,7 +16,7 @@ pub fn capability_statement(kb: &KnowledgeBase) -> Value {
     json!({
         "resourceType": "CapabilityStatement",
         "id": "spasm-triage",
-        "text": narrative("spasm-triage FHIR R4 server: the back pain intake Questionnaire and the $triage operation on a QuestionnaireResponse."),
+        "text": narrative("spasm-triage FHIR R4 server: the back pain intake Questionnaire, the $triage operation on a QuestionnaireResponse, and the Library, CodeSystems and ValueSets its outputs name."),
         "url": "urn:spasm-triage:CapabilityStatement/spasm-triage",
         "version": kb.version,
         "name": "SpasmTriageServer",
@@ -49,12 +49,38 @@ pub fn capability_statement(kb: &KnowledgeBase) -> Value {
                         "documentation": format!("`{QUESTIONNAIRE_URL}`, optionally with `|version`")
                     }]
                 },
+                canonical_resource("Library", "urn:spasm-triage:knowledge-base (the knowledge base that GuidanceResponse.moduleCanonical names)"),
+                canonical_resource("CodeSystem", "urn:spasm-triage:tri, urn:spasm-triage:response, urn:spasm-triage:triage-level and urn:spasm-triage:<code> for each choice answer code"),
+                canonical_resource("ValueSet", "urn:spasm-triage:ValueSet/<CodeSystem id>: all codes of that CodeSystem"),
                 {
                     "type": "QuestionnaireResponse",
                     "operation": [{ "name": "triage", "definition": OPERATION_URL }]
                 }
             ]
         }]
+    })
+}
+
+/// A canonical resource type the server reads by id and searches by `url` (and `version`).
+fn canonical_resource(kind: &str, urls: &str) -> Value {
+    json!({
+        "type": kind,
+        "interaction": [{ "code": "read" }, { "code": "search-type" }],
+        "versioning": "versioned",
+        "searchParam": [
+            {
+                "name": "url",
+                "definition": format!("http://hl7.org/fhir/SearchParameter/{kind}-url"),
+                "type": "uri",
+                "documentation": format!("{urls}; optionally with `|version`")
+            },
+            {
+                "name": "version",
+                "definition": format!("http://hl7.org/fhir/SearchParameter/{kind}-version"),
+                "type": "token",
+                "documentation": "The knowledge base version"
+            }
+        ]
     })
 }
 

@@ -288,3 +288,40 @@ pub fn questionnaire_search() -> Value {
         }]
     })
 }
+
+/// The knowledge-base Library, its sources trimmed to two.
+pub fn library() -> Value {
+    let Some(kb) = embedded() else {
+        return Value::Null;
+    };
+    let mut library = super::terminology::library(kb);
+    if let Some(related) = library["relatedArtifact"].as_array_mut() {
+        related.truncate(2);
+    }
+    library
+}
+
+/// The CodeSystem of `pregnancy_status` answers, with its ValueSet.
+fn pregnancy_terminology(kb: &KnowledgeBase) -> Option<super::terminology::Terminology> {
+    super::terminology::terminologies(kb)
+        .into_iter()
+        .find(|t| t.id == "pregnancy-status")
+}
+
+pub fn code_system() -> Value {
+    embedded()
+        .and_then(|kb| pregnancy_terminology(kb).map(|t| super::terminology::code_system(kb, &t)))
+        .unwrap_or(Value::Null)
+}
+
+pub fn value_set() -> Value {
+    embedded()
+        .and_then(|kb| pregnancy_terminology(kb).map(|t| super::terminology::value_set(kb, &t)))
+        .unwrap_or(Value::Null)
+}
+
+/// A searchset Bundle holding one example resource.
+pub fn search_of(resource: Value) -> Value {
+    let version = resource["version"].as_str().unwrap_or_default().to_owned();
+    super::terminology::searchset(vec![resource], None, &version)
+}

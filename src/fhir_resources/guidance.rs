@@ -13,6 +13,9 @@ use crate::view::dto::{SourceDto, TriageResponse};
 
 /// Code system of the triage levels (`RiskAssessment.prediction.outcome`).
 pub const TRIAGE_LEVEL_SYSTEM: &str = "urn:spasm-triage:triage-level";
+/// `RiskAssessment.method`: how the level was reached.
+pub const METHOD_SYSTEM: &str = "urn:spasm-triage:method";
+pub const METHOD_CODE: (&str, &str) = ("rule-based-triage", "spasm-triage rule-based triage");
 /// The knowledge base, as `GuidanceResponse.moduleCanonical` (`|version` appended).
 pub const KNOWLEDGE_BASE_CANONICAL: &str = "urn:spasm-triage:knowledge-base";
 const RISK_PROBABILITY: &str = "http://terminology.hl7.org/CodeSystem/risk-probability";
@@ -263,9 +266,9 @@ fn risk_assessment(r: &TriageResponse<'_>, mapped: &Mapped, now: &str) -> Value 
         "occurrenceDateTime": now,
         "method": {
             "coding": [{
-                "system": "urn:spasm-triage:method",
-                "code": "rule-based-triage",
-                "display": "spasm-triage rule-based triage"
+                "system": METHOD_SYSTEM,
+                "code": METHOD_CODE.0,
+                "display": METHOD_CODE.1
             }],
             "text": format!(
                 "spasm-triage knowledge base {} ({})",

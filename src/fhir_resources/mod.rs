@@ -8,6 +8,7 @@ pub mod guidance;
 pub mod mapping;
 pub mod questionnaire;
 pub mod schema;
+pub mod terminology;
 
 use serde_json::Value;
 

@@ -40,6 +40,31 @@ pub fn answer_system(def: &CodeDef) -> String {
     }
 }
 
+/// The answers of a choice code with their displays, in the order to show them (empty for
+/// numbers): also the concepts of its CodeSystem.
+pub fn answer_concepts(def: &CodeDef) -> Vec<(String, String)> {
+    match &def.kind {
+        ValueKind::Tri => TRI_OPTIONS
+            .iter()
+            .map(|(c, d)| ((*c).to_owned(), (*d).to_owned()))
+            .collect(),
+        ValueKind::Enum { values } | ValueKind::Set { values } => values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let shown = def.labels.get(i).cloned().unwrap_or_else(|| display(v));
+                (v.clone(), shown)
+            })
+            .collect(),
+        ValueKind::Response => RESPONSE_VALUES
+            .iter()
+            .zip(RESPONSE_LABELS)
+            .map(|(v, l)| ((*v).to_owned(), l.to_owned()))
+            .collect(),
+        ValueKind::Integer { .. } | ValueKind::Number { .. } => Vec::new(),
+    }
+}
+
 /// `"helped_within_48h"` → `"Helped within 48h"`.
 fn display(value: &str) -> String {
     let spaced = value.replace('_', " ");
@@ -153,12 +178,7 @@ fn question(kb: &KnowledgeBase, def: &CodeDef) -> Value {
             item.insert("type".into(), json!("choice"));
             item.insert(
                 "answerOption".into(),
-                coding_options(
-                    &system,
-                    TRI_OPTIONS
-                        .iter()
-                        .map(|(c, d)| ((*c).to_owned(), (*d).to_owned())),
-                ),
+                coding_options(&system, answer_concepts(def)),
             );
         }
         ValueKind::Integer { min, max } | ValueKind::Number { min, max } => {
@@ -173,33 +193,21 @@ fn question(kb: &KnowledgeBase, def: &CodeDef) -> Value {
             }
             item.insert("extension".into(), Value::Array(extensions));
         }
-        ValueKind::Enum { values } | ValueKind::Set { values } => {
+        ValueKind::Enum { .. } | ValueKind::Set { .. } => {
             item.insert("type".into(), json!("choice"));
             if matches!(def.kind, ValueKind::Set { .. }) {
                 item.insert("repeats".into(), json!(true));
             }
             item.insert(
                 "answerOption".into(),
-                coding_options(
-                    &system,
-                    values.iter().enumerate().map(|(i, v)| {
-                        let shown = def.labels.get(i).cloned().unwrap_or_else(|| display(v));
-                        (v.clone(), shown)
-                    }),
-                ),
+                coding_options(&system, answer_concepts(def)),
             );
         }
         ValueKind::Response => {
             item.insert("type".into(), json!("choice"));
             item.insert(
                 "answerOption".into(),
-                coding_options(
-                    &system,
-                    RESPONSE_VALUES
-                        .iter()
-                        .zip(RESPONSE_LABELS)
-                        .map(|(v, l)| ((*v).to_owned(), l.to_owned())),
-                ),
+                coding_options(&system, answer_concepts(def)),
             );
         }
     }

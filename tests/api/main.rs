@@ -8,6 +8,7 @@ mod compat;
 mod errors;
 mod fhir;
 mod fhir_discovery;
+mod fhir_terminology;
 mod golden;
 mod hardening;
 mod helpers;
