@@ -489,6 +489,7 @@ const FACE_ERRORS: &[(&str, Face, &[ErrorCode])] = {
         ("getFhirValueSet", Face::Fhir, FHIR_READ),
         ("searchFhirValueSet", Face::Fhir, FHIR_READ),
         ("fhirTriage", Face::Fhir, FHIR_POST),
+        ("fhirNextQuestion", Face::Fhir, FHIR_POST),
         ("cdsDiscovery", Face::Cds, CDS_READ),
         ("cdsService", Face::Cds, CDS_POST),
         ("cdsFeedback", Face::Cds, CDS_POST),

@@ -23,6 +23,7 @@ use crate::http::error::{ApiError, ErrorCode};
 use crate::http::outcome::{operation_outcome_response, Ordered, FHIR_JSON, FHIR_SCOPE};
 use crate::http::state::AppState;
 
+mod adaptive;
 mod terminology;
 
 pub const QUESTIONNAIRE_PATH: &str = "/fhir/Questionnaire/back-pain-triage";
@@ -33,7 +34,8 @@ pub const TRIAGE_PATH: &str = "/fhir/QuestionnaireResponse/$triage";
 #[openapi(
     paths(get_metadata, get_operation_definition, search_questionnaire, get_questionnaire, triage,
         terminology::get_library, terminology::search_library, terminology::get_code_system,
-        terminology::search_code_system, terminology::get_value_set, terminology::search_value_set),
+        terminology::search_code_system, terminology::get_value_set, terminology::search_value_set,
+        adaptive::next_question),
     tags((name = "fhir", description = "FHIR R4: the intake Questionnaire, `$triage` on a QuestionnaireResponse, and the Library, CodeSystems and ValueSets the outputs name. \
         Bodies are `application/fhir+json`; every error under `/fhir/` is an OperationOutcome whose \
         `issue[].details.coding[].code` is the JSON API's stable problem code."))
@@ -66,6 +68,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .default_service(web::to(|| async { method_not_allowed("GET") })),
             )
             .configure(terminology::configure)
+            .configure(adaptive::configure)
             .service(
                 web::resource("/QuestionnaireResponse/$triage")
                     .route(web::post().to(triage))
@@ -109,7 +112,7 @@ pub fn fhir_response(status: StatusCode, resource: &Value, no_store: bool) -> Ht
 }
 
 /// `Content-Type` must be `application/fhir+json` or `application/json`.
-fn require_fhir_json(req: &HttpRequest) -> Result<(), ApiError> {
+pub(crate) fn require_fhir_json(req: &HttpRequest) -> Result<(), ApiError> {
     let essence = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -160,24 +163,32 @@ fn disabled_answers<'a>(
 
 /// The QuestionnaireResponse of a `$triage` body: the body itself, or the `response`
 /// parameter of a Parameters resource (the usual FHIR operation form).
-fn questionnaire_response_of(body: Value) -> Result<Value, ApiError> {
+/// The QuestionnaireResponse of an operation body: the body itself, or the Parameters
+/// parameter `name` (`response` for `$triage`, `in` for `$next-question`).
+pub(crate) fn questionnaire_response_of(
+    body: Value,
+    name: &str,
+    op: &str,
+) -> Result<Value, ApiError> {
     if body.get("resourceType").and_then(Value::as_str) != Some("Parameters") {
         return Ok(body);
     }
     let mut found = None;
     for p in body["parameter"].as_array().into_iter().flatten() {
-        if p["name"] == "response" {
+        if p["name"] == name {
             if found.is_some() {
                 return Err(ApiError::new(
                     ErrorCode::InvalidRequestShape,
-                    "Parameters holds `response` more than once; send one QuestionnaireResponse",
+                    format!(
+                        "Parameters holds `{name}` more than once; send one QuestionnaireResponse"
+                    ),
                 ));
             }
             found = Some(p["resource"].clone());
         } else if p["name"] != "audience" {
             return Err(ApiError::new(
                 ErrorCode::InvalidRequestShape,
-                "unknown parameter; `$triage` takes `response` (a QuestionnaireResponse)",
+                format!("unknown parameter; `{op}` takes `{name}` (a QuestionnaireResponse)"),
             ));
         }
     }
@@ -185,7 +196,9 @@ fn questionnaire_response_of(body: Value) -> Result<Value, ApiError> {
         Some(resource) if resource.is_object() => Ok(resource),
         _ => Err(ApiError::new(
             ErrorCode::InvalidRequestShape,
-            "Parameters must hold the QuestionnaireResponse as parameter `response` (`resource`)",
+            format!(
+                "Parameters must hold the QuestionnaireResponse as parameter `{name}` (`resource`)"
+            ),
         )),
     }
 }
@@ -544,7 +557,7 @@ async fn run_triage(
     require_fhir_json(req)?;
     let body = read_body(req, payload, state.body_limit, state.body_timeout).await?;
     let body: Value = crate::http::json::parse_strict(&body)?;
-    let qr = questionnaire_response_of(body)?;
+    let qr = questionnaire_response_of(body, "response", "$triage")?;
     let (response, mapped) = assess_questionnaire_response(
         &state.kb,
         &state.texts,

@@ -41,6 +41,11 @@ pub fn capability_statement(kb: &KnowledgeBase) -> Value {
                 {
                     "type": "Questionnaire",
                     "interaction": [{ "code": "read" }, { "code": "search-type" }],
+                    "operation": [{
+                        "name": "next-question",
+                        "definition": "http://hl7.org/fhir/uv/sdc/OperationDefinition/Questionnaire-next-question",
+                        "documentation": "SDC adaptive form: POST /fhir/Questionnaire/$next-question with a QuestionnaireResponse (or Parameters `in`); the next question is added to its contained Questionnaire, in the order of the JSON API's next_questions."
+                    }],
                     "versioning": "versioned",
                     "searchParam": [{
                         "name": "url",

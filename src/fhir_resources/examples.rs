@@ -325,3 +325,28 @@ pub fn search_of(resource: Value) -> Value {
     let version = resource["version"].as_str().unwrap_or_default().to_owned();
     super::terminology::searchset(vec![resource], None, &version)
 }
+
+/// A `$next-question` input: age and sex answered, the contained Questionnaire not yet made.
+pub fn next_question_request() -> Value {
+    let Some(kb) = embedded() else {
+        return Value::Null;
+    };
+    let answers: Map<String, Value> = [("age_years", json!(34)), ("sex", json!("male"))]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    let mut qr = questionnaire_response(kb, &answers);
+    qr["status"] = json!("in-progress");
+    json!({ "resourceType": "Parameters", "parameter": [{ "name": "in", "resource": qr }] })
+}
+
+/// Its answer: the response with the first question the rules want added.
+pub fn next_question_response() -> Value {
+    let Some(kb) = embedded() else {
+        return Value::Null;
+    };
+    let request = next_question_request();
+    super::adaptive::next_question(kb, &example_texts(), &request["parameter"][0]["resource"])
+        .map(|step| step.response)
+        .unwrap_or(Value::Null)
+}

@@ -2,6 +2,7 @@
 //! from the vocabulary, QuestionnaireResponse mapping, the GuidanceResponse rendering, their
 //! OpenAPI schemas and examples. No routes here: the faces own those.
 
+pub mod adaptive;
 pub mod capability;
 pub mod examples;
 pub mod guidance;

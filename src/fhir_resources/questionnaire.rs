@@ -167,7 +167,7 @@ fn enable_when(kb: &KnowledgeBase, cond: &Cond) -> Option<(Vec<Value>, bool)> {
     }
 }
 
-fn question(kb: &KnowledgeBase, def: &CodeDef) -> Value {
+pub fn question(kb: &KnowledgeBase, def: &CodeDef) -> Value {
     let mut item = Map::new();
     item.insert("linkId".into(), json!(def.code));
     item.insert("text".into(), json!(def.question));

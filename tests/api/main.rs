@@ -7,6 +7,7 @@ mod cds_auth;
 mod compat;
 mod errors;
 mod fhir;
+mod fhir_adaptive;
 mod fhir_discovery;
 mod fhir_terminology;
 mod golden;
