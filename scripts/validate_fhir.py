@@ -31,6 +31,7 @@ PACKAGE = "fhir.resources" if RELEASE == "R4" else "fhir.resources.R4B"
 MODELS = {k: getattr(importlib.import_module(f"{PACKAGE}.{k.lower()}"), k) for k in KINDS}
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NEXT_QUESTION = "/fhir/Questionnaire/$next-question"
 TRIAGE = "/fhir/QuestionnaireResponse/$triage"
 failures = []
 validated = {name: 0 for name in MODELS}
@@ -272,6 +273,39 @@ def main():
         expected = case["expect"]["level"]
         if level_of(guidance) != expected:
             failures.append(f"{name}: level {level_of(guidance)}, expected {expected}")
+
+    # SDC adaptive form: $next-question walked as a form filler would, answering from two
+    # vignettes (a question they do not answer is skipped); every step is validated and the
+    # completed response must get the vignette's level from $triage.
+    for name in ["01_lifted_sofa_spasm.json", "04_new_urinary_retention.json"]:
+        path = os.path.join(ROOT, "tests", "cases", name)
+        if not os.path.exists(path):
+            failures.append(f"adaptive walk: {name} is not a vignette")
+            continue
+        with open(path, encoding="utf-8") as f:
+            case = json.load(f)
+        answers, given = case["request"]["answers"], {}
+        response = {"resourceType": "QuestionnaireResponse", "status": "in-progress"}
+        for _ in range(300):
+            status, ctype, step = request(base, "POST", NEXT_QUESTION, response)
+            if status != 200 or not ctype.startswith("application/fhir+json"):
+                failures.append(f"adaptive walk {name}: $next-question answered {status} {ctype}: {step}")
+                break
+            validate(step, f"adaptive walk {name}: QuestionnaireResponse")
+            if step.get("status") == "completed":
+                final = response_for(form, given)
+                status, _, guidance = request(base, "POST", TRIAGE, final)
+                if status != 200 or level_of(guidance) != case["expect"]["level"]:
+                    failures.append(f"adaptive walk {name}: $triage {status}, level {level_of(guidance) if status == 200 else '-'}")
+                break
+            questions = [i["linkId"] for i in step["contained"][0].get("item", []) if i.get("type") != "display"]
+            if questions and questions[-1] in answers:
+                given[questions[-1]] = answers[questions[-1]]
+            response = response_for(form, given, "in-progress")
+            response["questionnaire"] = "#adaptive"
+            response["contained"] = step["contained"]
+        else:
+            failures.append(f"adaptive walk {name}: not completed after 300 questions")
 
     # A missing screen: data-required, with the floored assessment.
     answers = {"age_years": 34, "sex": "male", "onset_days_ago": 1, "trigger_heavy_lifting": "present"}
