@@ -26,7 +26,7 @@ import importlib
 RELEASE = os.environ.get("FHIR_MODELS", "R4B")
 KINDS = ["Questionnaire", "QuestionnaireResponse", "GuidanceResponse", "RiskAssessment",
          "Parameters", "OperationOutcome", "CapabilityStatement", "OperationDefinition", "Bundle",
-         "Library", "CodeSystem", "ValueSet"]
+         "Library", "CodeSystem", "ValueSet", "ServiceRequest"]
 PACKAGE = "fhir.resources" if RELEASE == "R4" else "fhir.resources.R4B"
 MODELS = {k: getattr(importlib.import_module(f"{PACKAGE}.{k.lower()}"), k) for k in KINDS}
 
@@ -75,6 +75,10 @@ def bindings(resource, where):
             failures.append(f"{where}: {what}")
 
     kind = resource.get("resourceType")
+    if kind == "ServiceRequest":
+        want(resource.get("status") in REQUEST_STATUS, f"status {resource.get('status')!r}")
+        want(resource.get("intent") in REQUEST_INTENT, f"intent {resource.get('intent')!r}")
+        want(resource.get("priority") in REQUEST_PRIORITY, f"priority {resource.get('priority')!r}")
     if kind in ("Library", "CodeSystem", "ValueSet"):
         want(resource.get("status") in PUBLICATION_STATUS, f"status {resource.get('status')!r}")
     if kind == "CodeSystem":
@@ -133,6 +137,13 @@ def bindings(resource, where):
                 params(p.get("part", []))
 
         params(resource.get("parameter", []))
+
+
+# Required bindings of ServiceRequest (R4 request-status, request-intent, request-priority).
+REQUEST_STATUS = {"draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown"}
+REQUEST_INTENT = {"proposal", "plan", "directive", "order", "original-order", "reflex-order",
+                  "filler-order", "instance-order", "option"}
+REQUEST_PRIORITY = {"routine", "urgent", "asap", "stat"}
 
 
 def _references(value):
@@ -307,6 +318,25 @@ def main():
         else:
             failures.append(f"adaptive walk {name}: not completed after 300 questions")
 
+    suggested = {}
+    # CDS Hooks: the referral a card at consultation_24 or above suggests is a FHIR R4
+    # ServiceRequest the EHR will create; validate it (emergency and 24-hour cards).
+    for what, answers in [("emergency", {"age_years": 34, "sex": "male", "saddle_numbness": "present"}),
+                          ("consultation_24", {"age_years": 40, "sex": "male"})]:
+        qr = response_for(form, answers)
+        qr["id"] = "qr-cds"
+        qr["subject"] = {"reference": "Patient/example"}
+        call = {"hook": "patient-view", "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+                "context": {"userId": "Practitioner/example", "patientId": "example"},
+                "prefetch": {"questionnaireResponse": qr}}
+        status, _, cards = request(base, "POST", "/cds-services/back-pain-triage", call, "application/json")
+        actions = [a for c in (cards or {}).get("cards", []) for s in c.get("suggestions", []) for a in s.get("actions", [])]
+        if status != 200 or len(actions) != 1:
+            failures.append(f"CDS {what}: expected one suggested action, got {status}: {cards}")
+            continue
+        suggested = actions[0].get("resource") or {}
+        validate(suggested, f"CDS {what}: suggested ServiceRequest")
+
     # A missing screen: data-required, with the floored assessment.
     answers = {"age_years": 34, "sex": "male", "onset_days_ago": 1, "trigger_heavy_lifting": "present"}
     status, _, guidance = request(base, "POST", TRIAGE, response_for(form, answers, "in-progress"))
@@ -358,6 +388,8 @@ def main():
         ("CodeSystem with an element R4 does not have", code_system, lambda r: r.__setitem__("contnet", "complete")),
         ("CodeSystem content outside its binding", code_system, lambda r: r.__setitem__("content", "everything")),
         ("CapabilityStatement rest of the wrong type", capability, lambda r: r.__setitem__("rest", "server")),
+        ("ServiceRequest priority outside its binding", suggested, lambda r: r.__setitem__("priority", "now")),
+        ("ServiceRequest subject of the wrong type", suggested, lambda r: r.__setitem__("subject", "Patient/example")),
     ]
     caught = 0
     for what, resource, plant in planted:

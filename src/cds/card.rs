@@ -1,7 +1,13 @@
 //! One assessment as one CDS Hooks card, written for the clinician: the level, the rules that
 //! fired with the answers that triggered them, the unanswered safety screens, and the basis.
 
-use super::dto::{override_reasons, CdsCard, CdsSource, Coding, Indicator};
+use serde_json::{json, Value};
+
+use super::dto::{
+    override_reasons, CdsAction, CdsCard, CdsSource, CdsSuggestion, Coding, Indicator,
+};
+use crate::fhir_resources::guidance::{level_display, TRIAGE_LEVEL_SYSTEM};
+use crate::http::outcome::narrative;
 use crate::view::dto::TriageResponse;
 
 /// `summary` must be under 140 characters.
@@ -132,13 +138,120 @@ pub fn detail(r: &TriageResponse<'_>) -> String {
     md
 }
 
-/// The card for an assessment.
-pub fn card(r: &TriageResponse<'_>, uuid: String) -> CdsCard {
+/// Whether a card at this level carries a referral suggestion: the levels where the EHR has
+/// something to set in motion today.
+pub fn suggests_referral(level: &str) -> bool {
+    matches!(
+        level,
+        "emergency_ambulance" | "emergency" | "consultation_24"
+    )
+}
+
+/// Where the card is shown, for the suggestion's ServiceRequest.
+pub struct Setting<'a> {
+    pub patient_id: &'a str,
+    pub encounter_id: Option<&'a str>,
+    /// `QuestionnaireResponse/<id>` of the assessed response, when it has an id.
+    pub response_reference: Option<String>,
+    /// Seconds since the epoch (UTC) when the card is made.
+    pub now: i64,
+}
+
+/// RFC 3339 in UTC of seconds since the epoch (civil from days, H. Hinnant).
+pub fn date_time(secs: i64) -> String {
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// The referral suggestion: a draft ServiceRequest at the level's timeframe.
+fn referral(r: &TriageResponse<'_>, uuid: String, at: &Setting<'_>) -> CdsSuggestion {
+    let level = r.triage.level;
+    let (label, priority) = match level {
+        "emergency_ambulance" => ("Emergency ambulance now", "stat"),
+        "emergency" => ("Emergency department assessment now", "stat"),
+        _ => ("Urgent clinician review within 24 hours", "urgent"),
+    };
+    let reasons: Vec<Value> = r
+        .red_flags
+        .iter()
+        .filter(|f| r.triage.decided_by.contains(&f.rule_id))
+        .map(|f| json!({ "text": format!("{}: {}", f.rule_id, f.title) }))
+        .collect();
+    let mut request = json!({
+        "resourceType": "ServiceRequest",
+        "text": narrative(&format!("Draft referral: {label} (back pain triage, {}).", level_display(level))),
+        "status": "draft",
+        "intent": "proposal",
+        "priority": priority,
+        "code": {
+            "coding": [{ "system": TRIAGE_LEVEL_SYSTEM, "code": level, "display": level_display(level) }],
+            "text": label,
+        },
+        "subject": { "reference": format!("Patient/{}", at.patient_id) },
+        "authoredOn": date_time(at.now),
+        "note": [{ "text": r.triage.action }],
+    });
+    // An emergency is now; `consultation_24` is the next 24 hours.
+    if priority == "stat" {
+        request["occurrenceDateTime"] = json!(date_time(at.now));
+    } else {
+        request["occurrencePeriod"] =
+            json!({ "start": date_time(at.now), "end": date_time(at.now + 86_400) });
+    }
+    if let Some(encounter) = at.encounter_id {
+        request["encounter"] = json!({ "reference": format!("Encounter/{encounter}") });
+    }
+    if !reasons.is_empty() {
+        request["reasonCode"] = Value::Array(reasons);
+    }
+    if let Some(reference) = &at.response_reference {
+        request["supportingInfo"] = json!([{ "reference": reference }]);
+    }
+    CdsSuggestion {
+        label: label.to_owned(),
+        uuid,
+        is_recommended: true,
+        actions: vec![CdsAction {
+            kind: "create",
+            description: format!("Create a draft referral: {label}"),
+            resource: request,
+        }],
+    }
+}
+
+/// The card for an assessment; `suggestion` is the uuid of its referral suggestion, given
+/// exactly when `suggests_referral` holds for its level.
+pub fn card(
+    r: &TriageResponse<'_>,
+    uuid: String,
+    suggestion: Option<String>,
+    at: &Setting<'_>,
+) -> CdsCard {
+    let suggestions: Vec<CdsSuggestion> = suggestion
+        .map(|id| referral(r, id, at))
+        .into_iter()
+        .collect();
     CdsCard {
         uuid,
         summary: summary(r),
         indicator: indicator(r.triage.level),
         detail: detail(r),
+        selection_behavior: (!suggestions.is_empty()).then_some("at-most-one"),
+        suggestions,
         source: CdsSource {
             label: format!("spasm-triage knowledge base {}", r.knowledge_base.version),
             topic: Coding {
@@ -148,5 +261,30 @@ pub fn card(r: &TriageResponse<'_>, uuid: String) -> CdsCard {
             },
         },
         override_reasons: override_reasons(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_times_are_utc_rfc_3339_and_round_trip() {
+        assert_eq!(date_time(0), "1970-01-01T00:00:00Z");
+        assert_eq!(date_time(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(date_time(1_796_645_106), "2026-12-07T12:05:06Z");
+        for secs in [0, 86_399, 951_782_400, 1_796_645_106, 4_102_444_800] {
+            assert_eq!(super::super::instant(&date_time(secs)), Some(secs));
+        }
+    }
+
+    #[test]
+    fn referrals_only_where_something_must_happen_today() {
+        for level in ["emergency_ambulance", "emergency", "consultation_24"] {
+            assert!(suggests_referral(level), "{level}");
+        }
+        for level in ["consultation", "self_care"] {
+            assert!(!suggests_referral(level), "{level}");
+        }
     }
 }

@@ -88,8 +88,46 @@ pub struct CdsCard {
     /// unanswered safety screens, causes, STarT Back, knowledge base.
     pub detail: String,
     pub source: CdsSource,
+    /// At `consultation_24` and above: one suggestion, a draft referral (ServiceRequest) at the
+    /// card's timeframe for the EHR to create if the clinician accepts it. Left out below.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suggestions: Vec<CdsSuggestion>,
+    /// `at-most-one` whenever `suggestions` is present (CDS Hooks requires it then).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "at-most-one")]
+    pub selection_behavior: Option<&'static str>,
     /// Reasons a clinician may give for overriding the card.
     pub override_reasons: Vec<Coding>,
+}
+
+/// A suggested action set (CDS Hooks 2.0 Suggestion).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CdsSuggestion {
+    pub label: String,
+    /// Quote it in `acceptedSuggestions` when the clinician accepts the card. Derived from the
+    /// card uuid with the card key, so feedback can be checked without stored state.
+    #[schema(format = "uuid")]
+    pub uuid: String,
+    pub is_recommended: bool,
+    pub actions: Vec<CdsAction>,
+}
+
+/// One action of a suggestion.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CdsAction {
+    /// Always `create`.
+    #[serde(rename = "type")]
+    #[schema(value_type = String, example = "create")]
+    pub kind: &'static str,
+    pub description: String,
+    /// A FHIR R4 ServiceRequest: `status` `draft`, `intent` `proposal`, `priority` `stat`
+    /// (emergency levels, `occurrenceDateTime` now) or `urgent` (`consultation_24`,
+    /// `occurrencePeriod` of the next 24 hours), `code` the triage level
+    /// (`urn:spasm-triage:triage-level`), `subject` the context patient, `reasonCode` the
+    /// deciding rules, `supportingInfo` the assessed QuestionnaireResponse when it has an id.
+    #[schema(value_type = Object)]
+    pub resource: Value,
 }
 
 /// `POST /cds-services/{id}` response.
@@ -175,12 +213,21 @@ pub struct CdsFeedback {
     #[schema(format = "uuid")]
     pub card: String,
     pub outcome: CdsOutcome,
-    /// Counted, not read.
-    pub accepted_suggestions: Option<Vec<Value>>,
+    /// Required when `outcome` is `accepted` and the card carried a suggestion: the accepted
+    /// suggestion (`[{"id": <the suggestion's uuid>}]`); any other id is `unknown_suggestion`.
+    /// Left out (or empty) for a card without suggestions, and for `overridden`.
+    pub accepted_suggestions: Option<Vec<CdsAcceptedSuggestion>>,
     pub override_reason: Option<CdsOverrideReason>,
     /// RFC 3339 in UTC (`Z` or `+00:00`), as CDS Hooks 2.0 asks.
     #[schema(format = "date-time", pattern = "([Zz]|\\+00:00)$")]
     pub outcome_timestamp: String,
+}
+
+/// An accepted suggestion, by its uuid.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CdsAcceptedSuggestion {
+    #[schema(format = "uuid")]
+    pub id: String,
 }
 
 /// `POST /cds-services/{id}/feedback` body.

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::card::card;
+use super::card::{card, suggests_referral, Setting};
 use super::dto::{problem_of, CdsCards, OVERRIDE_SYSTEM};
 use super::{HOOK, PREFETCH_KEY};
 
@@ -39,7 +39,24 @@ pub fn cards_example() -> Value {
     ) else {
         return Value::Null;
     };
-    let card = card(&response, "3f0c8d5e-6a1b-4c2d-9e8f-7a6b5c4d3e2f".to_owned());
+    let qr = example_qr();
+    let setting = Setting {
+        patient_id: "example",
+        encounter_id: None,
+        response_reference: qr["id"]
+            .as_str()
+            .map(|id| format!("QuestionnaireResponse/{id}")),
+        // 2026-01-15T09:30:00Z
+        now: 1_768_469_400,
+    };
+    let suggestion = suggests_referral(response.triage.level)
+        .then(|| "5e1c2b7d-0f3a-4b6c-8d9e-1a2b3c4d5e6f".to_owned());
+    let card = card(
+        &response,
+        "3f0c8d5e-6a1b-4c2d-9e8f-7a6b5c4d3e2f".to_owned(),
+        suggestion,
+        &setting,
+    );
     serde_json::to_value(CdsCards { cards: vec![card] }).unwrap_or_default()
 }
 

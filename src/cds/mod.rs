@@ -273,6 +273,7 @@ fn prefetch_missing(detail: &str) -> ApiError {
 struct Call<'a> {
     hook_instance: uuid::Uuid,
     patient_id: &'a str,
+    encounter_id: Option<&'a str>,
     prefetch: &'a Value,
 }
 
@@ -339,9 +340,14 @@ fn parse_call(body: &Value) -> Result<Call<'_>, ApiError> {
         }
         Some(value) => value,
     };
+    let encounter_id = context
+        .get("encounterId")
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty());
     Ok(Call {
         hook_instance,
         patient_id,
+        encounter_id,
         prefetch,
     })
 }
@@ -501,6 +507,7 @@ async fn run_service(
     let call = parse_call(&body)?;
     let assessment_id = uuid::Uuid::new_v4().to_string();
     let mut response = None;
+    let mut assessed: Option<&Value> = None;
     for (qr, pointer) in select(call.prefetch, call.patient_id)? {
         let (candidate, _) = crate::fhir_resources::assess_questionnaire_response(
             &state.kb,
@@ -518,6 +525,7 @@ async fn run_service(
             })
         {
             response = Some(candidate);
+            assessed = Some(qr);
         }
     }
     let Some(response) = response else {
@@ -526,11 +534,25 @@ async fn run_service(
         ));
     };
     crate::http::observe::record_assessment(req, &response);
-    let card_uuid = cards.issue().map_err(|e| {
+    let with_suggestion = card::suggests_referral(response.triage.level);
+    let card_uuid = cards.issue(with_suggestion).map_err(|e| {
         tracing::error!(error = %e, "cannot issue a card id");
         ApiError::new(ErrorCode::Internal, "internal error")
     })?;
-    let card = card::card(&response, card_uuid.to_string());
+    let suggestion = with_suggestion.then(|| cards.suggestion_of(&card_uuid).to_string());
+    let setting = card::Setting {
+        patient_id: call.patient_id,
+        encounter_id: call.encounter_id,
+        response_reference: assessed
+            .and_then(|qr| qr.get("id"))
+            .and_then(Value::as_str)
+            .filter(|id| crate::fhir_resources::mapping::is_fhir_id(id))
+            .map(|id| format!("QuestionnaireResponse/{id}")),
+        now: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+    };
+    let card = card::card(&response, card_uuid.to_string(), suggestion, &setting);
     tracing::info!(
         target: "audit",
         event = "cds_card",
@@ -598,6 +620,60 @@ struct Feedback {
     accepted_suggestions: usize,
 }
 
+/// The checked `acceptedSuggestions` of one entry (how many): an accepted card that carried a
+/// suggestion must name it (CDS Hooks 2.0: required for accepted outcomes), and no entry may
+/// name a suggestion its card did not carry.
+fn accepted_suggestions(
+    entry: &Map<String, Value>,
+    outcome: &str,
+    card: &uuid::Uuid,
+    issued: card_id::Issued,
+    cards: &card_id::CardIds,
+    at: &dyn Fn(&str) -> String,
+) -> Result<usize, ApiError> {
+    let list = match entry.get("acceptedSuggestions") {
+        None | Some(Value::Null) => &[][..],
+        Some(Value::Array(list)) => list.as_slice(),
+        Some(_) => {
+            return Err(shape(
+                &at("/acceptedSuggestions"),
+                "`acceptedSuggestions` must be an array",
+            ))
+        }
+    };
+    if outcome == "accepted" && issued.with_suggestion && list.is_empty() {
+        return Err(shape(
+            &at("/acceptedSuggestions"),
+            "`acceptedSuggestions` is required when a card with a suggestion is accepted: \
+             [{\"id\": <the suggestion's uuid>}]",
+        ));
+    }
+    if outcome != "accepted" && !list.is_empty() {
+        return Err(shape(
+            &at("/acceptedSuggestions"),
+            "`acceptedSuggestions` belongs to an accepted outcome only",
+        ));
+    }
+    let carried = issued.with_suggestion.then(|| cards.suggestion_of(card));
+    for (j, accepted) in list.iter().enumerate() {
+        let id_at = at(&format!("/acceptedSuggestions/{j}/id"));
+        let id = accepted.get("id").and_then(Value::as_str).ok_or_else(|| {
+            shape(
+                &id_at,
+                "each accepted suggestion needs `id`: the suggestion's uuid",
+            )
+        })?;
+        if hyphenated_uuid(id).is_none_or(|id| Some(id) != carried) {
+            return Err(ApiError::field(
+                ErrorCode::UnknownSuggestion,
+                id_at,
+                "not the uuid of a suggestion on this card",
+            ));
+        }
+    }
+    Ok(list.len())
+}
+
 fn parse_feedback(body: &Value, cards: &card_id::CardIds) -> Result<Vec<Feedback>, ApiError> {
     let Some(Value::Array(entries)) = body.get("feedback") else {
         return Err(shape(
@@ -625,13 +701,13 @@ fn parse_feedback(body: &Value, cards: &card_id::CardIds) -> Result<Vec<Feedback
             .and_then(Value::as_str)
             .and_then(hyphenated_uuid)
             .ok_or_else(|| shape(&at("/card"), "`card` is required: the card's `uuid`"))?;
-        if !cards.verify(&card) {
+        let Some(issued) = cards.verify(&card) else {
             return Err(ApiError::field(
                 ErrorCode::UnknownCard,
                 at("/card"),
                 "`card` is not the uuid of a card this service issued",
             ));
-        }
+        };
         let outcome = match entry.get("outcome").and_then(Value::as_str) {
             Some("accepted") => "accepted",
             Some("overridden") => "overridden",
@@ -685,16 +761,7 @@ fn parse_feedback(body: &Value, cards: &card_id::CardIds) -> Result<Vec<Feedback
                 ))
             }
         };
-        let accepted_suggestions = match entry.get("acceptedSuggestions") {
-            None | Some(Value::Null) => 0,
-            Some(Value::Array(list)) => list.len(),
-            Some(_) => {
-                return Err(shape(
-                    &at("/acceptedSuggestions"),
-                    "`acceptedSuggestions` must be an array",
-                ))
-            }
-        };
+        let accepted_suggestions = accepted_suggestions(entry, outcome, &card, issued, cards, &at)?;
         out.push(Feedback {
             card,
             outcome,

@@ -32,13 +32,15 @@ pub enum ErrorCode {
     PrefetchMissing,
     /// CDS Hooks feedback for a card uuid this service did not issue (422).
     UnknownCard,
+    /// CDS Hooks feedback accepting a suggestion the card did not carry (422).
+    UnknownSuggestion,
     /// FHIR: the client accepts only a format this service does not produce (XML).
     NotAcceptable,
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 18] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::MalformedJson,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::PayloadTooLarge,
@@ -55,6 +57,7 @@ impl ErrorCode {
         ErrorCode::RequestTimeout,
         ErrorCode::PrefetchMissing,
         ErrorCode::UnknownCard,
+        ErrorCode::UnknownSuggestion,
         ErrorCode::NotAcceptable,
         ErrorCode::Internal,
     ];
@@ -77,6 +80,7 @@ impl ErrorCode {
             ErrorCode::RequestTimeout => "request_timeout",
             ErrorCode::PrefetchMissing => "prefetch_missing",
             ErrorCode::UnknownCard => "unknown_card",
+            ErrorCode::UnknownSuggestion => "unknown_suggestion",
             ErrorCode::NotAcceptable => "not_acceptable",
             ErrorCode::Internal => "internal",
         }
@@ -93,7 +97,8 @@ impl ErrorCode {
             | ErrorCode::InvalidAnswerValue
             | ErrorCode::MissingRequiredAnswer
             | ErrorCode::InvalidOption
-            | ErrorCode::UnknownCard => StatusCode::UNPROCESSABLE_ENTITY,
+            | ErrorCode::UnknownCard
+            | ErrorCode::UnknownSuggestion => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
@@ -123,6 +128,9 @@ impl ErrorCode {
             ErrorCode::RequestTimeout => "The request took too long",
             ErrorCode::PrefetchMissing => "The CDS Hooks prefetch lacks the data the service needs",
             ErrorCode::UnknownCard => "The feedback names a card this service did not issue",
+            ErrorCode::UnknownSuggestion => {
+                "The feedback accepts a suggestion the card did not carry"
+            }
             ErrorCode::NotAcceptable => "The service cannot answer in an accepted format",
             ErrorCode::Internal => "Internal error",
         }

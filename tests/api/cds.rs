@@ -118,6 +118,19 @@ async fn every_golden_vignette_gives_a_card_with_the_required_fields() {
         let cards = r.body["cards"].as_array().unwrap();
         assert_eq!(cards.len(), 1, "{name}");
         check_card(&cards[0], &level, &kb.version);
+        // A referral to act on exactly where something must happen today.
+        let urgent = matches!(
+            level.as_str(),
+            "emergency_ambulance" | "emergency" | "consultation_24"
+        );
+        assert_eq!(cards[0].get("suggestions").is_some(), urgent, "{name}");
+        if urgent {
+            assert_eq!(
+                cards[0]["suggestions"][0]["actions"][0]["resource"]["code"]["coding"][0]["code"],
+                level.as_str(),
+                "{name}"
+            );
+        }
         indicators.insert(cards[0]["indicator"].as_str().unwrap().to_owned());
         let detail = cards[0]["detail"].as_str().unwrap();
         for flag in json_api.body["red_flags"].as_array().unwrap() {
@@ -480,14 +493,10 @@ async fn the_bearer_jwt_is_not_an_api_key() {
     assert_eq!(with_jwt_and_key.status(), 200);
 }
 
-/// The uuid of a card the service issued (feedback is accepted only for those).
-async fn issued_card(app: &TestApp) -> String {
+/// A card the service issued for `answers` (feedback is accepted only for those).
+async fn card_for(app: &TestApp, answers: &Value) -> Value {
     let form = form(app).await;
-    let qr = qr_for(
-        &form,
-        &json!({"age_years": 40, "sex": "male"}),
-        "2026-01-15T09:00:00Z",
-    );
+    let qr = qr_for(&form, answers, "2026-01-15T09:00:00Z");
     let r = post(
         app,
         SERVICE,
@@ -495,7 +504,26 @@ async fn issued_card(app: &TestApp) -> String {
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    r.body["cards"][0]["uuid"].as_str().unwrap().to_owned()
+    r.body["cards"][0].clone()
+}
+
+/// The uuid of an issued card: age and sex only, so `consultation_24` (screens unanswered)
+/// and a referral suggestion.
+async fn issued_card(app: &TestApp) -> String {
+    let card = card_for(app, &json!({"age_years": 40, "sex": "male"})).await;
+    card["uuid"].as_str().unwrap().to_owned()
+}
+
+/// The uuid of an issued `self_care` card (no suggestion): vignette 01's answers.
+async fn benign_card(app: &TestApp) -> String {
+    let (_, request) = golden_cases()
+        .into_iter()
+        .find(|(name, _)| name.starts_with("01_"))
+        .unwrap();
+    let card = card_for(app, &request["answers"]).await;
+    assert_eq!(card["indicator"], "info", "{card}");
+    assert!(card.get("suggestions").is_none(), "{card}");
+    card["uuid"].as_str().unwrap().to_owned()
 }
 
 fn feedback_entry(card: &str) -> Value {
@@ -570,7 +598,7 @@ async fn feedback_for_a_card_never_issued_is_refused_and_not_audited() {
 async fn feedback_is_acknowledged_and_audited_without_free_text() {
     let app = spawn_app().await;
     let card = issued_card(&app).await;
-    let accepted = issued_card(&app).await;
+    let accepted = benign_card(&app).await;
     let body = json!({"feedback": [
         {"card": card, "outcome": "overridden",
          "overrideReason": {"reason": {"system": "urn:spasm-triage:cds-override-reason", "code": "already-assessed"},
@@ -684,7 +712,7 @@ async fn feedback_is_acknowledged_and_audited_without_free_text() {
 async fn feedback_takes_nulls_as_absent_and_logs_free_text_codes_as_other() {
     let app = spawn_app().await;
     let card = issued_card(&app).await;
-    let second = issued_card(&app).await;
+    let second = benign_card(&app).await;
     let body = json!({"feedback": [
         {"card": card, "outcome": "overridden", "acceptedSuggestions": null,
          "overrideReason": {"reason": {"system": null, "code": "FREE-patient said it is fine"}, "userComment": null},
@@ -732,4 +760,138 @@ async fn the_card_call_is_audited_and_answer_values_stay_out_of_the_logs() {
     assert!(line.contains("\"target\":\"audit\""));
     assert!(!logs.contains("61.37"));
     assert!(!logs.contains("pt-7c1q"), "the patient id reached the logs");
+}
+
+#[tokio::test]
+async fn urgent_cards_suggest_a_referral_and_accepting_one_names_it() {
+    let app = spawn_app().await;
+    let saddle = json!({"age_years": 34, "sex": "male", "saddle_numbness": "present"});
+    let mut form_qr = qr_for(&form(&app).await, &saddle, "2026-01-15T09:00:00Z");
+    form_qr["id"] = json!("qr-1042");
+    let mut body = call(Some(json!({"questionnaireResponse": form_qr})));
+    body["context"]["encounterId"] = json!("enc-9");
+    let r = post(&app, SERVICE, &body).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let card = &r.body["cards"][0];
+    assert_eq!(card["indicator"], "critical");
+    assert_eq!(card["selectionBehavior"], "at-most-one");
+    let suggestion = &card["suggestions"][0];
+    assert_eq!(suggestion["isRecommended"], true);
+    let action = &suggestion["actions"][0];
+    assert_eq!(action["type"], "create");
+    let request = &action["resource"];
+    assert_eq!(request["resourceType"], "ServiceRequest");
+    assert_eq!(request["status"], "draft");
+    assert_eq!(request["intent"], "proposal");
+    assert_eq!(request["priority"], "stat");
+    assert_eq!(
+        request["code"]["coding"][0]["system"],
+        "urn:spasm-triage:triage-level"
+    );
+    assert_eq!(request["code"]["coding"][0]["code"], "emergency");
+    assert_eq!(request["subject"]["reference"], "Patient/pt-7c1q");
+    assert_eq!(request["encounter"]["reference"], "Encounter/enc-9");
+    assert_eq!(
+        request["supportingInfo"][0]["reference"],
+        "QuestionnaireResponse/qr-1042"
+    );
+    assert!(request["reasonCode"][0]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("R01: "));
+    let authored = request["authoredOn"].as_str().unwrap();
+    assert!(spasm_triage::cds::is_utc_date_time(authored), "{authored}");
+    assert_eq!(request["occurrenceDateTime"], authored);
+    assert_eq!(request["text"]["status"], "generated");
+
+    // consultation_24: urgent, within the next 24 hours.
+    let urgent = card_for(&app, &json!({"age_years": 40, "sex": "male"})).await;
+    assert_eq!(urgent["indicator"], "warning");
+    let request = &urgent["suggestions"][0]["actions"][0]["resource"];
+    assert_eq!(request["priority"], "urgent");
+    let period = &request["occurrencePeriod"];
+    let start = spasm_triage::cds::instant(period["start"].as_str().unwrap()).unwrap();
+    let end = spasm_triage::cds::instant(period["end"].as_str().unwrap()).unwrap();
+    assert_eq!(end - start, 86_400);
+    assert!(
+        request.get("supportingInfo").is_none(),
+        "the response had no id"
+    );
+
+    // Accepting the card must name its suggestion, and only its own.
+    let card_id = card["uuid"].as_str().unwrap();
+    let suggestion_id = suggestion["uuid"].as_str().unwrap();
+    let other_suggestion = urgent["suggestions"][0]["uuid"].as_str().unwrap();
+    let entry = |suggestions: Value| {
+        json!({"feedback": [{"card": card_id, "outcome": "accepted",
+                             "acceptedSuggestions": suggestions, "outcomeTimestamp": "2026-01-15T09:40:00Z"}]})
+    };
+    let feedback = format!("{SERVICE}/feedback");
+    for (what, suggestions, code, path) in [
+        (
+            "left out",
+            Value::Null,
+            "invalid_request_shape",
+            "/feedback/0/acceptedSuggestions",
+        ),
+        (
+            "empty",
+            json!([]),
+            "invalid_request_shape",
+            "/feedback/0/acceptedSuggestions",
+        ),
+        (
+            "without an id",
+            json!([{}]),
+            "invalid_request_shape",
+            "/feedback/0/acceptedSuggestions/0/id",
+        ),
+        (
+            "another card's suggestion",
+            json!([{"id": other_suggestion}]),
+            "unknown_suggestion",
+            "/feedback/0/acceptedSuggestions/0/id",
+        ),
+        (
+            "made up",
+            json!([{"id": uuid::Uuid::new_v4().to_string()}]),
+            "unknown_suggestion",
+            "/feedback/0/acceptedSuggestions/0/id",
+        ),
+        (
+            "the card's own uuid",
+            json!([{"id": card_id}]),
+            "unknown_suggestion",
+            "/feedback/0/acceptedSuggestions/0/id",
+        ),
+    ] {
+        let r = post(&app, &feedback, &entry(suggestions)).await;
+        assert_eq!(r.status, 422, "{what}: {}", r.text);
+        assert_eq!(r.body["code"], code, "{what}");
+        assert_eq!(r.body["errors"][0]["path"], path, "{what}");
+    }
+    let r = post(&app, &feedback, &entry(json!([{"id": suggestion_id}]))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(captured_logs()
+        .lines()
+        .any(|l| l.contains(card_id) && l.contains("\"accepted_suggestions\":1")));
+
+    // A card without suggestions has none to accept; an override accepts none.
+    let benign = benign_card(&app).await;
+    let r = post(
+        &app,
+        &feedback,
+        &json!({"feedback": [{"card": benign, "outcome": "accepted",
+                             "acceptedSuggestions": [{"id": suggestion_id}], "outcomeTimestamp": "2026-01-15T09:40:00Z"}]}),
+    )
+    .await;
+    assert_eq!(r.body["code"], "unknown_suggestion", "{}", r.text);
+    let r = post(
+        &app,
+        &feedback,
+        &json!({"feedback": [{"card": card_id, "outcome": "overridden",
+                             "acceptedSuggestions": [{"id": suggestion_id}], "outcomeTimestamp": "2026-01-15T09:40:00Z"}]}),
+    )
+    .await;
+    assert_eq!(r.body["code"], "invalid_request_shape", "{}", r.text);
 }

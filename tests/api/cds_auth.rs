@@ -187,6 +187,10 @@ async fn a_signed_jwt_from_a_trusted_issuer_is_the_cds_credential() {
     let (status, reply) = post(&app, SERVICE, Some(&token), &body).await;
     assert_eq!(status, 200, "{reply}");
     let card = reply["cards"][0]["uuid"].as_str().unwrap().to_owned();
+    let suggestion = reply["cards"][0]["suggestions"][0]["uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // The same token again is a replay.
     let (status, reply) = post(&app, SERVICE, Some(&token), &body).await;
     assert_eq!(status, 401, "{reply}");
@@ -202,7 +206,8 @@ async fn a_signed_jwt_from_a_trusted_issuer_is_the_cds_credential() {
 
     // Feedback takes a token whose audience is the feedback endpoint.
     let feedback = format!("{SERVICE}/feedback");
-    let entry = json!({"feedback": [{"card": card, "outcome": "accepted", "outcomeTimestamp": "2026-01-15T09:40:00Z"}]});
+    let entry = json!({"feedback": [{"card": card, "outcome": "accepted",
+        "acceptedSuggestions": [{"id": suggestion}], "outcomeTimestamp": "2026-01-15T09:40:00Z"}]});
     let (status, reply) = post(
         &app,
         &feedback,
