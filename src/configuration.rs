@@ -158,6 +158,18 @@ pub struct CdsSettings {
     pub card_key: String,
     /// Most feedback entries one request may carry.
     pub max_feedback_entries: usize,
+    /// Origins (`https://host[:port]`) of FHIR servers the service may query itself when a
+    /// call has no prefetch but names one of them as `fhirServer` with `fhirAuthorization`.
+    /// Empty (the default): never query, answer 412.
+    #[serde(default, deserialize_with = "list_or_json")]
+    pub fhir_servers: Vec<String>,
+    /// How long such a query may take, in milliseconds.
+    #[serde(default = "default_fetch_timeout_ms")]
+    pub fetch_timeout_ms: u64,
+}
+
+fn default_fetch_timeout_ms() -> u64 {
+    3000
 }
 
 #[derive(Debug, Clone, Deserialize)]

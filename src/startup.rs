@@ -78,6 +78,10 @@ impl Application {
             )
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
         );
+        let fhir_fetch = web::Data::new(
+            crate::cds::fetch::FhirFetch::new(&settings.cds)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
+        );
         for warning in settings.open_warnings() {
             tracing::warn!("{warning}");
         }
@@ -125,6 +129,7 @@ impl Application {
                 .app_data(security.clone())
                 .app_data(metrics.clone())
                 .app_data(card_ids.clone())
+                .app_data(fhir_fetch.clone())
                 .app_data(drain_data.clone())
                 .configure(api::configure)
                 .configure(crate::fhir::configure)

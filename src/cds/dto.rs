@@ -167,8 +167,7 @@ pub struct CdsPrefetch {
     pub questionnaire_response: Option<Value>,
 }
 
-/// A CDS Hooks service call (other members of the specification, e.g. `fhirServer`, are
-/// accepted and ignored: the service never queries the FHIR server).
+/// A CDS Hooks service call (other members of the specification are accepted and ignored).
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CdsRequest {
@@ -177,9 +176,30 @@ pub struct CdsRequest {
     /// UUID of this hook call (hyphenated form).
     #[schema(format = "uuid")]
     pub hook_instance: String,
+    /// The EHR's FHIR base URL. Queried only when the prefetch is missing, `fhirAuthorization`
+    /// is given and its origin is one the deployment lists in `cds.fhir_servers` (none by
+    /// default): `GET {fhirServer}/QuestionnaireResponse?subject=Patient/{patientId}&questionnaire=…&_sort=-authored&_count=1`
+    /// with the bearer token, a timeout (`cds.fetch_timeout_ms`), no redirects, at most 1 MiB.
+    #[schema(format = "uri")]
+    pub fhir_server: Option<String>,
+    pub fhir_authorization: Option<CdsFhirAuthorization>,
     pub context: CdsContext,
-    /// Left out or `null`, or without `questionnaireResponse`: 412 (`prefetch_missing`).
+    /// Left out or `null`, or without `questionnaireResponse`: 412 (`prefetch_missing`),
+    /// unless the data can be fetched from `fhirServer` (above).
     pub prefetch: Option<CdsPrefetch>,
+}
+
+/// The EHR's OAuth 2.0 token for its FHIR server (CDS Hooks 2.0). Never logged.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CdsFhirAuthorization {
+    /// Printable ASCII.
+    pub access_token: String,
+    /// Must be `Bearer`.
+    #[schema(example = "Bearer")]
+    pub token_type: String,
+    pub expires_in: Option<u64>,
+    pub scope: Option<String>,
+    pub subject: Option<String>,
 }
 
 /// A Coding with `code` (the override reason).
@@ -288,8 +308,9 @@ pub fn services() -> CdsServices {
             usage_requirements: "Needs prefetch `questionnaireResponse`: the patient's newest \
                 QuestionnaireResponse for urn:spasm-triage:Questionnaire/back-pain-triage (the \
                 Questionnaire at GET /fhir/Questionnaire/back-pain-triage), as the resource or a \
-                searchset Bundle. Without it the service answers 412 (`prefetch_missing`); it never \
-                queries the FHIR server. `context.userId` and `context.patientId` are required. \
+                searchset Bundle. Without it the service answers 412 (`prefetch_missing`), unless the \
+                deployment allows the call's `fhirServer` and the call gives `fhirAuthorization`: \
+                then it asks that server for the same query with the token. `context.userId` and `context.patientId` are required. \
                 When the deployment requires API keys, send one in `X-API-Key`: \
                 `Authorization: Bearer` carries the EHR's JWT and is not read as a key.",
         }],

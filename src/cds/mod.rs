@@ -11,6 +11,7 @@ pub mod card;
 pub mod card_id;
 pub mod dto;
 pub mod examples;
+pub mod fetch;
 
 use actix_web::http::header;
 use actix_web::{guard, web, HttpMessage, HttpRequest, HttpResponse};
@@ -219,8 +220,11 @@ pub async fn discovery() -> HttpResponse {
 /// mapped exactly like `POST /fhir/QuestionnaireResponse/$triage` and assessed for a clinician.
 /// The answer is one card: `critical` for emergency levels, `warning` for `consultation_24`,
 /// `info` otherwise, with the fired rules, their triggering answers and the unanswered safety
-/// screens in `detail`. Without the prefetch: `412 prefetch_missing` (the service does not
-/// query the FHIR server).
+/// screens in `detail`; at `consultation_24` and above a referral suggestion. Without the
+/// prefetch: `412 prefetch_missing`, unless the call gives `fhirServer` and
+/// `fhirAuthorization` and the deployment lists that server's origin in `cds.fhir_servers`:
+/// then the service runs the prefetch query against it with the token (timeout, no
+/// redirects, 1 MiB at most) and answers 412 if that fails.
 #[utoipa::path(
     post,
     path = "/cds-services/{id}",
@@ -236,7 +240,8 @@ pub async fn discovery() -> HttpResponse {
             example = json!(examples::cards_example())),
         (status = 404, description = "No service with this id (`not_found`)", body = Problem, content_type = "application/problem+json",
             example = json!(dto::problem_of(&not_found()))),
-        (status = 412, description = "The prefetch lacks the QuestionnaireResponse, or the EHR sent an OperationOutcome in its place (it could not fetch it) (`prefetch_missing`)",
+        (status = 412, description = "The prefetch lacks the QuestionnaireResponse, or the EHR sent an OperationOutcome in its place (it could not fetch it), \
+            and it could not be fetched from `fhirServer` (not allowed, no token, refused, timed out, redirected, not FHIR JSON, over 1 MiB) (`prefetch_missing`)",
             body = Problem, content_type = "application/problem+json",
             example = json!(dto::problem_of(&prefetch_missing("the prefetch has no `questionnaireResponse`")))),
         (status = 422, description = "Not a usable CDS Hooks request, or the QuestionnaireResponse cannot be assessed: \
@@ -252,8 +257,18 @@ pub async fn service(
     payload: web::Payload,
     state: web::Data<AppState>,
     cards: web::Data<card_id::CardIds>,
+    fetcher: web::Data<Option<fetch::FhirFetch>>,
 ) -> HttpResponse {
-    match run_service(&req, &id, payload, &state, &cards).await {
+    match run_service(
+        &req,
+        &id,
+        payload,
+        &state,
+        &cards,
+        fetcher.as_ref().as_ref(),
+    )
+    .await
+    {
         Ok(response) => response,
         Err(error) => problem(error),
     }
@@ -274,7 +289,10 @@ struct Call<'a> {
     hook_instance: uuid::Uuid,
     patient_id: &'a str,
     encounter_id: Option<&'a str>,
-    prefetch: &'a Value,
+    /// The prefetched data; `None` with why it is missing (412 unless it can be fetched).
+    prefetch: Result<&'a Value, ApiError>,
+    /// Where the data could be fetched from instead.
+    source: Option<fetch::Source<'a>>,
 }
 
 fn parse_call(body: &Value) -> Result<Call<'_>, ApiError> {
@@ -328,18 +346,16 @@ fn parse_call(body: &Value) -> Result<Call<'_>, ApiError> {
         .and_then(Value::as_str)
         .unwrap_or_default();
     let prefetch = match top.get("prefetch") {
-        None | Some(Value::Null) => return Err(prefetch_missing("the request has no prefetch")),
-        Some(Value::Object(prefetch)) => prefetch,
+        None | Some(Value::Null) => Err(prefetch_missing("the request has no prefetch")),
+        Some(Value::Object(prefetch)) => match prefetch.get(PREFETCH_KEY) {
+            None | Some(Value::Null) => Err(prefetch_missing(&format!(
+                "the prefetch has no `{PREFETCH_KEY}`"
+            ))),
+            Some(value) => Ok(value),
+        },
         Some(_) => return Err(shape("/prefetch", "`prefetch` must be an object")),
     };
-    let prefetch = match prefetch.get(PREFETCH_KEY) {
-        None | Some(Value::Null) => {
-            return Err(prefetch_missing(&format!(
-                "the prefetch has no `{PREFETCH_KEY}`"
-            )))
-        }
-        Some(value) => value,
-    };
+    let source = fetch::source_of(top, |path, message| shape(path, message.to_owned()))?;
     let encounter_id = context
         .get("encounterId")
         .and_then(Value::as_str)
@@ -349,6 +365,7 @@ fn parse_call(body: &Value) -> Result<Call<'_>, ApiError> {
         patient_id,
         encounter_id,
         prefetch,
+        source,
     })
 }
 
@@ -417,8 +434,12 @@ pub fn instant(s: &str) -> Option<i64> {
 /// usable one by `authored`. When that order cannot decide (a usable response without a
 /// readable `authored`, or two with the same newest time) every undecided candidate is
 /// returned, and the caller reports the most urgent: skipping one could hide a red flag.
-fn select<'a>(prefetch: &'a Value, patient_id: &str) -> Result<Vec<(&'a Value, String)>, ApiError> {
-    let base = format!("/prefetch/{PREFETCH_KEY}");
+fn select<'a>(
+    prefetch: &'a Value,
+    patient_id: &str,
+    base: &str,
+) -> Result<Vec<(&'a Value, String)>, ApiError> {
+    let base = base.to_owned();
     let none_usable = || {
         prefetch_missing(&format!(
             "the prefetch `{PREFETCH_KEY}` holds no usable QuestionnaireResponse for this patient"
@@ -497,6 +518,7 @@ async fn run_service(
     payload: web::Payload,
     state: &AppState,
     cards: &card_id::CardIds,
+    fetcher: Option<&fetch::FhirFetch>,
 ) -> Result<HttpResponse, ApiError> {
     if id != SERVICE_ID {
         return Err(not_found());
@@ -505,10 +527,21 @@ async fn run_service(
     let body = read_body(req, payload, state.body_limit, state.body_timeout).await?;
     let body: Value = crate::http::json::parse_strict(&body)?;
     let call = parse_call(&body)?;
+    let fetched: Value;
+    let (prefetch, base) = match (call.prefetch, &call.source, fetcher) {
+        (Ok(prefetch), _, _) => (prefetch, format!("/prefetch/{PREFETCH_KEY}")),
+        // No prefetch: ask the EHR's FHIR server, when this deployment allows it. Pointers
+        // into what it answered start at its root.
+        (Err(_), Some(source), Some(fetcher)) => {
+            fetched = fetcher.latest(source, call.patient_id).await?;
+            (&fetched, String::new())
+        }
+        (Err(missing), _, _) => return Err(missing),
+    };
     let assessment_id = uuid::Uuid::new_v4().to_string();
     let mut response = None;
     let mut assessed: Option<&Value> = None;
-    for (qr, pointer) in select(call.prefetch, call.patient_id)? {
+    for (qr, pointer) in select(prefetch, call.patient_id, &base)? {
         let (candidate, _) = crate::fhir_resources::assess_questionnaire_response(
             &state.kb,
             &state.texts,
@@ -891,7 +924,7 @@ mod tests {
             {"resource": qr("2026-01-04T10:00:00Z", "completed", "p2")},
         ]});
         let pointers = |bundle: &Value, patient: &str| -> Vec<String> {
-            select(bundle, patient)
+            select(bundle, patient, "/prefetch/questionnaireResponse")
                 .map(|c| c.into_iter().map(|(_, p)| p).collect())
                 .unwrap_or_default()
         };
@@ -899,7 +932,9 @@ mod tests {
             pointers(&bundle, "p1"),
             ["/prefetch/questionnaireResponse/entry/2/resource"]
         );
-        let err = select(&bundle, "p9").err().map(|e| e.code);
+        let err = select(&bundle, "p9", "/prefetch/questionnaireResponse")
+            .err()
+            .map(|e| e.code);
         assert_eq!(err, Some(ErrorCode::PrefetchMissing));
         // A versioned subject reference names the same patient.
         let versioned = serde_json::json!({"resourceType": "Bundle", "entry": [

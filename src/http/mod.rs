@@ -10,6 +10,7 @@ pub mod error;
 pub mod identity;
 pub mod json;
 pub mod observe;
+pub mod outbound;
 pub mod outcome;
 pub mod routes;
 pub mod state;

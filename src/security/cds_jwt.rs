@@ -103,13 +103,6 @@ fn algorithm(name: &str) -> Result<Algorithm, String> {
     }
 }
 
-fn loopback(url: &str) -> bool {
-    let rest = url.trim_start_matches("http://");
-    ["127.0.0.1", "localhost", "[::1]"]
-        .iter()
-        .any(|h| rest.starts_with(&format!("{h}:")) || rest.starts_with(&format!("{h}/")))
-}
-
 fn issuer(config: &CdsIssuer) -> Result<Issuer, String> {
     let name = &config.iss;
     if name.trim().is_empty() {
@@ -130,7 +123,7 @@ fn issuer(config: &CdsIssuer) -> Result<Issuer, String> {
         ));
     }
     let (set, jwks_url) = if inline.is_empty() {
-        if !(url.starts_with("https://") || (url.starts_with("http://") && loopback(url))) {
+        if !crate::http::outbound::is_callable(url) {
             return Err(format!(
                 "cds_auth.issuers: the jwks_url of `{name}` must be https (http only on loopback)"
             ));

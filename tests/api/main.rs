@@ -4,6 +4,7 @@
 
 mod cds;
 mod cds_auth;
+mod cds_fetch;
 mod compat;
 mod errors;
 mod fhir;
