@@ -28,6 +28,7 @@ fn texts() -> Texts {
     Texts {
         emergency_number: "999".to_owned(),
         urgent_line: "NHS 111".to_owned(),
+        units: Vec::new(),
     }
 }
 

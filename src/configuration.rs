@@ -74,6 +74,8 @@ pub struct Settings {
     pub log: LogSettings,
     pub knowledge_base: KnowledgeBaseSettings,
     pub texts: TextSettings,
+    #[serde(default)]
+    pub locale: LocaleSettings,
     pub auth: AuthSettings,
     pub cors: CorsSettings,
     pub security: SecuritySettings,
@@ -394,6 +396,16 @@ pub struct KnowledgeBaseSettings {
     /// clinical safety officer requires signed-off wording).
     #[serde(default)]
     pub require_signed_off: bool,
+}
+
+/// What differs by country besides language.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocaleSettings {
+    /// Units to ask number questions in where a code offers them (`°F`, `lb`, `st`); empty:
+    /// each code's own unit (°C, kg). Answers are accepted in any offered unit either way.
+    #[serde(default, deserialize_with = "list_or_json")]
+    pub units: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

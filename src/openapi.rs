@@ -6,7 +6,9 @@ use utoipa::openapi::example::ExampleBuilder;
 use utoipa::openapi::header::{Header, HeaderBuilder};
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::response::{Response, ResponseBuilder};
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::schema::{
+    ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type,
+};
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
 };
@@ -675,6 +677,7 @@ fn example_texts() -> Texts {
     Texts {
         emergency_number: "999".to_owned(),
         urgent_line: "NHS 111".to_owned(),
+        units: Vec::new(),
     }
 }
 
@@ -729,6 +732,7 @@ fn add_examples(doc: &mut OpenApiDoc, kb: &KnowledgeBase) {
     if let Ok(mut value) = serde_json::to_value(api::meta::vocabulary_response(
         kb,
         &crate::view::language::Lang::english(),
+        &[],
     )) {
         truncate(&mut value, "codes", |c| {
             vocabulary_codes.iter().any(|code| c["code"] == *code)
@@ -862,6 +866,49 @@ fn answers_schema(kb: &KnowledgeBase) -> Schema {
                 .description(Some(description))
                 .deprecated(deprecated)
                 .into(),
+            ValueKind::Number { min, max } if !c.alternative_units.is_empty() => {
+                // A plain number in the code's unit, or `{"value", "unit"}` in any offered unit
+                // (the range is checked after conversion, so it is stated in the description).
+                let base = c.unit.as_deref().unwrap_or_default();
+                let mut units: Vec<serde_json::Value> = vec![base.into()];
+                let mut ranges = Vec::new();
+                for alt in &c.alternative_units {
+                    units.push(alt.unit.as_str().into());
+                    if let Some((low, high)) =
+                        crate::knowledge::units::range_in(base, &alt.unit, *min, *max)
+                    {
+                        ranges.push(format!("{low} to {high} {}", alt.unit));
+                    }
+                }
+                let plain = ObjectBuilder::new()
+                    .schema_type(typed(Type::Number))
+                    .minimum(Some(*min))
+                    .maximum(Some(*max))
+                    .deprecated(deprecated);
+                let quantity = ObjectBuilder::new()
+                    .schema_type(Type::Object)
+                    .property("value", ObjectBuilder::new().schema_type(Type::Number))
+                    .property(
+                        "unit",
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .enum_values(Some(units)),
+                    )
+                    .required("value")
+                    .required("unit")
+                    .additional_properties(Some(
+                        utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+                    ));
+                description.push_str(&format!(
+                    " Or {{\"value\": <number>, \"unit\": <unit>}}, converted to {base} before the rules read it: {min} to {max} {base}, {}.",
+                    ranges.join(", ")
+                ));
+                OneOfBuilder::new()
+                    .item(plain)
+                    .item(quantity)
+                    .description(Some(description))
+                    .into()
+            }
             ValueKind::Number { min, max } => ObjectBuilder::new()
                 .schema_type(typed(Type::Number))
                 .minimum(Some(*min))

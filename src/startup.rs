@@ -78,6 +78,19 @@ impl Application {
             )
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
         );
+        // Fail closed on a unit no question offers: a typo would silently ask in °C.
+        for unit in &settings.locale.units {
+            let offered = kb.vocabulary.codes.iter().any(|c| {
+                c.unit.as_deref() == Some(unit.as_str())
+                    || c.alternative_units.iter().any(|a| a.unit == *unit)
+            });
+            if !offered {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("locale.units: `{unit}` is not a unit any number question offers (°F, lb, st)"),
+                ));
+            }
+        }
         let fhir_fetch = web::Data::new(
             crate::cds::fetch::FhirFetch::new(&settings.cds)
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
@@ -112,6 +125,7 @@ impl Application {
             texts: Texts {
                 emergency_number: settings.texts.emergency_number.clone(),
                 urgent_line: settings.texts.urgent_line.clone(),
+                units: settings.locale.units.clone(),
             },
             body_limit: settings.server.body_limit_bytes,
             body_timeout: Duration::from_secs(settings.server.request_timeout_secs.max(1)),

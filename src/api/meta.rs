@@ -11,7 +11,7 @@ use crate::knowledge::report::describe;
 use crate::knowledge::{
     CodeDef, KnowledgeBase, Level, Lifecycle, MappedValue, ValueKind, ValueMapping,
 };
-use crate::view::dto::answerable;
+use crate::view::dto::{answerable, question_of};
 use crate::view::dto::{
     DeprecatedValueDto, GroupDto, KnowledgeBaseRef, LanguageDto, LevelDto, LifecycleDto,
     ReplacementDto, ReviewDto, SourceDto, Status, TimeframeDto, VocabularyCode, VocabularyResponse,
@@ -44,7 +44,7 @@ pub async fn vocabulary(req: HttpRequest, state: web::Data<AppState>) -> HttpRes
         .and_then(|v| v.to_str().ok());
     // Without `options.language` the choice cannot fail: no match means English.
     let lang = Lang::choose(&state.kb, None, accept_language).unwrap_or_else(|_| Lang::english());
-    let response = vocabulary_response(&state.kb, &lang);
+    let response = vocabulary_response(&state.kb, &lang, &state.texts.units);
     HttpResponse::Ok()
         .insert_header((header::CONTENT_LANGUAGE, response.language.code))
         .insert_header((header::VARY, "Accept-Language"))
@@ -94,22 +94,22 @@ fn mapped_name(kind: &ValueKind, v: MappedValue) -> &str {
     }
 }
 
-pub fn vocabulary_response<'a>(kb: &'a KnowledgeBase, lang: &Lang<'a>) -> VocabularyResponse<'a> {
+pub fn vocabulary_response<'a>(
+    kb: &'a KnowledgeBase,
+    lang: &Lang<'a>,
+    units: &[String],
+) -> VocabularyResponse<'a> {
     let codes = kb
         .vocabulary
         .display_order()
         .into_iter()
         .map(|id| {
             let c = kb.vocabulary.code(id);
-            let (question, review) = lang.text(
-                || format!("code.{}.question", c.code),
-                &c.question,
-                c.review,
-            );
+            let (question, review) = question_of(c, lang, units);
             VocabularyCode {
                 code: &c.code,
                 group: &c.group,
-                answer: answerable(c, lang),
+                answer: answerable(c, lang, units),
                 question,
                 screens_for: &c.screens_for,
                 required_screen: c.required_screen,

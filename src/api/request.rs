@@ -33,7 +33,9 @@ pub enum Sent<'a> {
     Array(Vec<Sent<'a>>),
     /// `null`: asked, not answered.
     Null,
-    /// A boolean or an object: never a valid answer, refused by the engine's parsing.
+    /// `{"value": <number>, "unit": <string>}` and no other key: a number in a named unit.
+    Quantity(f64, Cow<'a, str>),
+    /// A boolean or any other object: never a valid answer, refused by the engine's parsing.
     Other,
 }
 
@@ -61,6 +63,13 @@ impl AnswerJson for Sent<'_> {
 
     fn is_null(&self) -> bool {
         matches!(self, Sent::Null)
+    }
+
+    fn as_quantity(&self) -> Option<(f64, &str)> {
+        match self {
+            Sent::Quantity(value, unit) => Some((*value, unit)),
+            _ => None,
+        }
     }
 }
 
@@ -448,9 +457,20 @@ impl<'de> Deserialize<'de> for Sent<'de> {
                 }
                 Ok(Sent::Array(items))
             }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                skip_map(map)?;
-                Ok(Sent::Other)
+            // As `serde_json::Value` reads an object: a repeated key's last value wins.
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let (mut value, mut unit, mut other) = (None, None, false);
+                while let Some((Key(key), sent)) = map.next_entry::<Key<'de>, Sent<'de>>()? {
+                    match key.as_ref() {
+                        "value" => value = Some(sent),
+                        "unit" => unit = Some(sent),
+                        _ => other = true,
+                    }
+                }
+                Ok(match (value, unit, other) {
+                    (Some(Sent::Number(n)), Some(Sent::Str(u)), false) => Sent::Quantity(n, u),
+                    _ => Sent::Other,
+                })
             }
         }
         deserializer.deserialize_any(SentVisitor)

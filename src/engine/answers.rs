@@ -7,7 +7,8 @@
 use serde_json::{Map, Value as Json};
 
 use crate::knowledge::{
-    CodeId, KnowledgeBase, Lifecycle, MappedValue, ValueKind, ValueMapping, RESPONSE_VALUES,
+    CodeDef, CodeId, KnowledgeBase, Lifecycle, MappedValue, ValueKind, ValueMapping,
+    RESPONSE_VALUES,
 };
 
 /// Answers every request must carry (API contract).
@@ -160,6 +161,8 @@ pub trait AnswerJson: Sized {
     fn as_array(&self) -> Option<&[Self]>;
     /// JSON `null`: the question was asked and not answered.
     fn is_null(&self) -> bool;
+    /// `{"value": <number>, "unit": <string>}` and nothing else: a number in a named unit.
+    fn as_quantity(&self) -> Option<(f64, &str)>;
 }
 
 impl AnswerJson for Json {
@@ -177,6 +180,14 @@ impl AnswerJson for Json {
 
     fn is_null(&self) -> bool {
         Json::is_null(self)
+    }
+
+    fn as_quantity(&self) -> Option<(f64, &str)> {
+        let object = self.as_object().filter(|o| o.len() == 2)?;
+        Some((
+            object.get("value")?.as_f64()?,
+            object.get("unit")?.as_str()?,
+        ))
     }
 }
 
@@ -260,7 +271,7 @@ pub fn parse_answer_pairs<'k, 'v, V: AnswerJson + 'v>(
             parsed.decline(id);
             continue;
         }
-        match parse_value(&def.kind, json) {
+        match parse_value(def, json) {
             Ok(Some(Value::Choice(c))) => {
                 match def.deprecated_values.iter().find(|d| d.value == c) {
                     Some(d) => {
@@ -384,8 +395,30 @@ fn map_deprecated(kb: &KnowledgeBase, parsed: &mut Answers, errors: &mut Vec<Ans
     }
 }
 
+/// What a number code takes, with its range in each unit it may be given in.
+fn number_expected(def: &CodeDef, min: f64, max: f64) -> String {
+    let Some(base) = def
+        .unit
+        .as_deref()
+        .filter(|_| !def.alternative_units.is_empty())
+    else {
+        return format!("a number from {min} to {max}");
+    };
+    let mut out = format!("a number from {min} to {max} ({base})");
+    for alt in &def.alternative_units {
+        let (low, high) =
+            crate::knowledge::units::range_in(base, &alt.unit, min, max).unwrap_or((min, max));
+        out.push_str(&format!(
+            ", or {{\"value\": <number>, \"unit\": \"{}\"}} from {low} to {high}",
+            alt.unit
+        ));
+    }
+    out
+}
+
 /// The parsed value, or a description of what is allowed.
-fn parse_value<V: AnswerJson>(kind: &ValueKind, json: &V) -> Result<Option<Value>, String> {
+fn parse_value<V: AnswerJson>(def: &CodeDef, json: &V) -> Result<Option<Value>, String> {
+    let kind = &def.kind;
     match kind {
         ValueKind::Tri => match json.as_str() {
             Some("present") => Ok(Some(Value::Tri(Tri::Present))),
@@ -400,10 +433,24 @@ fn parse_value<V: AnswerJson>(kind: &ValueKind, json: &V) -> Result<Option<Value
                 _ => Err(format!("a whole number from {min} to {max}")),
             }
         }
-        ValueKind::Number { min, max } => match json.as_f64().filter(|n| n.is_finite()) {
-            Some(n) if n >= *min && n <= *max => Ok(Some(Value::Number(n))),
-            _ => Err(format!("a number from {min} to {max}")),
-        },
+        ValueKind::Number { min, max } => {
+            let base = def.unit.as_deref().unwrap_or_default();
+            // A plain number is in the code's own unit; `{"value", "unit"}` names its unit,
+            // converted here, at the boundary, so the rules only ever read the code's unit.
+            let n = match json.as_quantity() {
+                Some((value, unit))
+                    if unit == base || def.alternative_units.iter().any(|a| a.unit == unit) =>
+                {
+                    crate::knowledge::units::to_base(base, unit, value)
+                }
+                Some(_) => None,
+                None => json.as_f64(),
+            };
+            match n.filter(|n| n.is_finite()) {
+                Some(n) if n >= *min && n <= *max => Ok(Some(Value::Number(n))),
+                _ => Err(number_expected(def, *min, *max)),
+            }
+        }
         ValueKind::Enum { values } => json
             .as_str()
             .and_then(|s| kind.choice_index(s))

@@ -32,6 +32,7 @@ pub fn example_texts() -> Texts {
     Texts {
         emergency_number: "999".to_owned(),
         urgent_line: "NHS 111".to_owned(),
+        units: Vec::new(),
     }
 }
 

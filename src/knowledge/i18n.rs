@@ -76,6 +76,12 @@ pub fn english_texts(kb: &KnowledgeBase) -> Vec<(String, &str)> {
     }
     for c in &kb.vocabulary.codes {
         out.push((format!("code.{}.question", c.code), &c.question));
+        for alt in &c.alternative_units {
+            out.push((
+                format!("code.{}.question.{}", c.code, alt.unit),
+                &alt.question,
+            ));
+        }
         if let ValueKind::Enum { values } | ValueKind::Set { values } = &c.kind {
             for (value, label) in values.iter().zip(&c.labels) {
                 out.push((format!("code.{}.label.{value}", c.code), label));

@@ -420,6 +420,43 @@ impl Compiler {
         }
     }
 
+    /// Other units of a number code: each must convert to the code's own unit
+    /// (`knowledge::units`), once, with a question of its own.
+    fn alternative_units(&mut self, raw: &RawCode, kind: &ValueKind) -> Vec<AlternativeUnit> {
+        if raw.alternative_units.is_empty() {
+            return Vec::new();
+        }
+        let Some(base) = raw.unit.as_deref() else {
+            self.problem("alternative_units needs the code's own `unit`");
+            return Vec::new();
+        };
+        if !matches!(kind, ValueKind::Number { .. }) {
+            self.problem("only number codes take alternative_units");
+        }
+        let mut out: Vec<AlternativeUnit> = Vec::new();
+        for alt in &raw.alternative_units {
+            if !super::units::converts(base, &alt.unit) {
+                self.problem(format!(
+                    "alternative unit `{}` has no conversion to `{base}` (known: °F to °C, lb and st to kg)",
+                    alt.unit
+                ));
+            }
+            if out.iter().any(|o| o.unit == alt.unit) {
+                self.problem(format!("alternative unit `{}` is listed twice", alt.unit));
+            }
+            if alt.question.trim().is_empty() {
+                self.problem(format!("alternative unit `{}` needs a question", alt.unit));
+            }
+            let review = self.review(alt.review.as_deref());
+            out.push(AlternativeUnit {
+                unit: alt.unit.clone(),
+                question: alt.question.clone(),
+                review,
+            });
+        }
+        out
+    }
+
     /// Value labels in value order: every value of an enum or set code needs one when any is
     /// given, and only values of the code may have one.
     fn labels(&mut self, raw: &RawCode, kind: &ValueKind) -> Vec<String> {
@@ -1306,6 +1343,7 @@ impl Compiler {
             self.screens_for(&c.screens_for);
             let review = self.review(c.review.as_deref());
             let labels = self.labels(c, &kind);
+            let alternative_units = self.alternative_units(c, &kind);
             codes.push(CodeDef {
                 code: c.code.clone(),
                 group: c.group.clone(),
@@ -1313,6 +1351,7 @@ impl Compiler {
                 question: c.question.clone(),
                 screens_for: c.screens_for.clone(),
                 unit: c.unit.clone(),
+                alternative_units,
                 loinc: c.loinc.clone(),
                 required_screen: false,
                 review,

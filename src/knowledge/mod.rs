@@ -10,6 +10,7 @@ pub mod model;
 pub mod raw;
 pub mod report;
 pub mod review;
+pub mod units;
 
 pub use load::{load, load_from_files, LoadError, Problem, RuleSource};
 pub use model::*;

@@ -211,6 +211,9 @@ pub struct CodeDef {
     pub question: String,
     pub screens_for: Vec<String>,
     pub unit: Option<String>,
+    /// Other units a number answer may be given in (`{"value": …, "unit": …}`), converted to
+    /// `unit` before the engine runs.
+    pub alternative_units: Vec<AlternativeUnit>,
     pub loinc: Option<String>,
     pub required_screen: bool,
     pub review: Review,
@@ -222,6 +225,23 @@ pub struct CodeDef {
     pub labels: Vec<String>,
     /// Ask only when this holds (branching); `None`: always.
     pub ask_when: Option<Cond>,
+}
+
+/// A unit a number answer may also be given in, with the question asked in it.
+#[derive(Debug, Clone)]
+pub struct AlternativeUnit {
+    pub unit: String,
+    pub question: String,
+    pub review: Review,
+}
+
+impl CodeDef {
+    /// The alternative unit among `preferred` (a deployment's `locale.units`), if any.
+    pub fn preferred_unit(&self, preferred: &[String]) -> Option<&AlternativeUnit> {
+        self.alternative_units
+            .iter()
+            .find(|a| preferred.contains(&a.unit))
+    }
 }
 
 /// Where a code is in its life (knowledge-base compatibility policy, README).

@@ -72,6 +72,16 @@ pub struct RawRequiredScreen {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct RawAlternativeUnit {
+    pub unit: String,
+    /// The question asked when a deployment prefers this unit (`locale.units`).
+    pub question: String,
+    #[serde(default)]
+    pub review: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RawCode {
     pub code: String,
     pub group: String,
@@ -88,6 +98,9 @@ pub struct RawCode {
     pub max: Option<f64>,
     #[serde(default)]
     pub unit: Option<String>,
+    /// Other units the answer may be given in (number codes), each with its question.
+    #[serde(default)]
+    pub alternative_units: Vec<RawAlternativeUnit>,
     #[serde(default)]
     pub loinc: Option<String>,
     #[serde(default)]

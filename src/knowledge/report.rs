@@ -512,15 +512,32 @@ pub fn render(kb: &KnowledgeBase) -> String {
         let c = kb.vocabulary.code(id);
         let allowed = match &c.kind {
             ValueKind::Integer { min, max } | ValueKind::Number { min, max } => {
-                format!(
+                let mut allowed = format!(
                     "{min}..{max}{}",
                     c.unit.as_ref().map(|u| format!(" {u}")).unwrap_or_default()
-                )
+                );
+                for alt in &c.alternative_units {
+                    let base = c.unit.as_deref().unwrap_or_default();
+                    if let Some((low, high)) = super::units::range_in(base, &alt.unit, *min, *max) {
+                        allowed.push_str(&format!(" (or {low}..{high} {})", alt.unit));
+                    }
+                }
+                allowed
             }
             ValueKind::Enum { values } | ValueKind::Set { values } => values.join(", "),
             ValueKind::Tri => "present, absent, unknown".to_owned(),
             ValueKind::Response => RESPONSE_VALUES.join(", "),
         };
+        // A question asked in another unit is a patient text of its own: shown for review.
+        let mut question = c.question.clone();
+        for alt in &c.alternative_units {
+            question.push_str(&format!(
+                " — in {}: {} ({})",
+                alt.unit,
+                alt.question,
+                alt.review.as_str()
+            ));
+        }
         let required = if c.required_screen {
             " **(required screen)**"
         } else {
@@ -533,7 +550,7 @@ pub fn render(kb: &KnowledgeBase) -> String {
             c.group,
             c.kind.type_name(),
             cell(&allowed),
-            cell(&c.question),
+            cell(&question),
             c.screens_for.join(", "),
             c.review.as_str()
         );

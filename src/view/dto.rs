@@ -80,6 +80,8 @@ fn answers_ref() -> utoipa::openapi::Ref {
 pub struct Texts {
     pub emergency_number: String,
     pub urgent_line: String,
+    /// Units questions are asked in where a code offers them (`locale.units`).
+    pub units: Vec<String>,
 }
 
 impl Texts {
@@ -973,16 +975,40 @@ pub struct AnswerShape<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub maximum: Option<f64>,
-    /// Unit of a number answer (`years`, `days`, `°C`, `beats/min`, …).
+    /// Unit of a number answer (`years`, `days`, `°C`, `beats/min`, …): the unit the
+    /// question asks in (the deployment's `locale.units` where the code offers it; then
+    /// `minimum` and `maximum` are in it too). A plain number is always read in the code's own
+    /// unit, the first of `units`; send `{"value": 101.3, "unit": "°F"}` for another.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false, example = "years")]
     pub unit: Option<&'a str>,
+    /// Units the answer may be given in, the code's own first (only codes that offer more
+    /// than one: `temperature_c` °C/°F, `weight_kg` kg/lb/st).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, example = json!(["°C", "°F"]))]
+    pub units: Option<Vec<&'a str>>,
     /// `draft` if any label is a draft (the caller folds it into its own `review`).
     #[serde(skip)]
     pub labels_review: Review,
 }
 
-pub fn answerable<'a>(def: &'a CodeDef, lang: &Lang<'a>) -> AnswerShape<'a> {
+/// The question for `def`, asked in the first of `units` the code offers (else its own unit).
+pub fn question_of<'a>(def: &'a CodeDef, lang: &Lang<'a>, units: &[String]) -> (&'a str, Review) {
+    match def.preferred_unit(units) {
+        Some(alt) => lang.text(
+            || format!("code.{}.question.{}", def.code, alt.unit),
+            &alt.question,
+            alt.review,
+        ),
+        None => lang.text(
+            || format!("code.{}.question", def.code),
+            &def.question,
+            def.review,
+        ),
+    }
+}
+
+pub fn answerable<'a>(def: &'a CodeDef, lang: &Lang<'a>, units: &[String]) -> AnswerShape<'a> {
     let (values, minimum, maximum) = match &def.kind {
         ValueKind::Tri => (
             Some(TRI_LABELS.iter().map(|(v, _)| *v).collect()),
@@ -1030,13 +1056,33 @@ pub fn answerable<'a>(def: &'a CodeDef, lang: &Lang<'a>) -> AnswerShape<'a> {
         ),
         _ => None,
     };
+    // Asked in a preferred unit: the range and unit in it (the answer goes back as
+    // `{"value", "unit"}`, converted at the boundary).
+    let preferred = def.preferred_unit(units);
+    let (minimum, maximum, unit) = match (preferred, def.unit.as_deref(), minimum, maximum) {
+        (Some(alt), Some(base), Some(min), Some(max)) => {
+            match crate::knowledge::units::range_in(base, &alt.unit, min, max) {
+                Some((low, high)) => (Some(low), Some(high), Some(alt.unit.as_str())),
+                None => (Some(min), Some(max), Some(base)),
+            }
+        }
+        _ => (minimum, maximum, def.unit.as_deref()),
+    };
+    let accepted_units = (!def.alternative_units.is_empty()).then(|| {
+        def.unit
+            .as_deref()
+            .into_iter()
+            .chain(def.alternative_units.iter().map(|a| a.unit.as_str()))
+            .collect()
+    });
     AnswerShape {
         value_type: def.kind.type_name(),
         values,
         labels,
         minimum,
         maximum,
-        unit: def.unit.as_deref(),
+        unit,
+        units: accepted_units,
         labels_review,
     }
 }
@@ -1048,12 +1094,8 @@ fn next_question<'a>(
     texts: &Texts,
 ) -> NextQuestionDto<'a> {
     let def = kb.vocabulary.code(q.code);
-    let (question, question_review) = lang.text(
-        || format!("code.{}.question", def.code),
-        &def.question,
-        def.review,
-    );
-    let shape = answerable(def, lang);
+    let (question, question_review) = question_of(def, lang, &texts.units);
+    let shape = answerable(def, lang, &texts.units);
     let (why, why_review) = match q.reason.text(kb) {
         Some(r) => lang.text(
             || format!("question_reason.{}.text", r.reason),
@@ -1264,23 +1306,28 @@ mod tests {
             Texts {
                 emergency_number: "999".to_owned(),
                 urgent_line: "NHS 111".to_owned(),
+                units: Vec::new(),
             },
             // Placeholders inside the values: the first replacement can create a second one.
             Texts {
                 emergency_number: "ent".to_owned(),
                 urgent_line: "{emergency_number}".to_owned(),
+                units: Vec::new(),
             },
             Texts {
                 emergency_number: "{urgent_line}{".to_owned(),
                 urgent_line: String::new(),
+                units: Vec::new(),
             },
             Texts {
                 emergency_number: String::new(),
                 urgent_line: "111".to_owned(),
+                units: Vec::new(),
             },
             Texts {
                 emergency_number: "112 / 999".to_owned(),
                 urgent_line: "{urgent_line}".to_owned(),
+                units: Vec::new(),
             },
         ];
         let samples = [

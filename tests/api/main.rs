@@ -19,3 +19,4 @@ mod intake_page;
 mod logging;
 mod meta;
 mod triage;
+mod units;

@@ -19,6 +19,7 @@ fn texts() -> Texts {
     Texts {
         emergency_number: "999".into(),
         urgent_line: "NHS 111".into(),
+        units: Vec::new(),
     }
 }
 

@@ -351,3 +351,27 @@ fn a_translation_of_a_text_that_does_not_exist_is_refused() {
         "names no English text",
     );
 }
+
+#[test]
+fn an_answer_unit_without_a_conversion_or_a_question_is_refused() {
+    let problems = broken("vocabulary.toml", "unit = \"°F\"", "unit = \"K\"");
+    has(
+        &problems,
+        "vocabulary.toml",
+        "temperature_c",
+        "no conversion to `°C`",
+    );
+    let problems = broken(
+        "vocabulary.toml",
+        "question = \"How much do you weigh, in pounds (lb)?\"",
+        "question = \" \"",
+    );
+    has(
+        &problems,
+        "vocabulary.toml",
+        "weight_kg",
+        "needs a question",
+    );
+    let problems = broken("vocabulary.toml", "unit = \"st\"", "unit = \"lb\"");
+    has(&problems, "vocabulary.toml", "weight_kg", "listed twice");
+}

@@ -18,7 +18,7 @@ type Language = Schemas["LanguageTag"];
 type Askable = AnswerShape & { code: string; question: string; why?: string };
 
 /** What a person can answer; `null` means "I'd rather not say" (asked, declined). */
-type AnswerValue = string | number | string[] | null;
+type AnswerValue = string | number | string[] | { value: number; unit: string } | null;
 
 interface Step {
   code: string;
@@ -289,7 +289,13 @@ function answerControls(q: Askable): { fields: HTMLElement; read: () => AnswerVa
           return undefined;
         }
         const n = Number(input.value);
-        return Number.isFinite(n) ? n : undefined;
+        if (!Number.isFinite(n)) {
+          return undefined;
+        }
+        // Asked in another unit than the code's own (the deployment's locale, e.g. °F): say
+        // which, and the service converts it.
+        const own = q.units?.[0];
+        return own !== undefined && q.unit !== undefined && q.unit !== own ? { value: n, unit: q.unit } : n;
       },
     };
   }

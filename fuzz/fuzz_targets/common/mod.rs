@@ -23,6 +23,7 @@ pub fn texts() -> &'static Texts {
     TEXTS.get_or_init(|| Texts {
         emergency_number: "999".to_owned(),
         urgent_line: "NHS 111".to_owned(),
+        units: Vec::new(),
     })
 }
 

@@ -214,7 +214,13 @@ function answerControls(q) {
                     return undefined;
                 }
                 const n = Number(input.value);
-                return Number.isFinite(n) ? n : undefined;
+                if (!Number.isFinite(n)) {
+                    return undefined;
+                }
+                // Asked in another unit than the code's own (the deployment's locale, e.g. °F): say
+                // which, and the service converts it.
+                const own = q.units?.[0];
+                return own !== undefined && q.unit !== undefined && q.unit !== own ? { value: n, unit: q.unit } : n;
             },
         };
     }
