@@ -868,46 +868,54 @@ fn answers_schema(kb: &KnowledgeBase) -> Schema {
                 .into(),
             ValueKind::Number { min, max } if !c.alternative_units.is_empty() => {
                 // A plain number in the code's unit, or `{"value", "unit"}` in any offered unit
-                // (the range is checked after conversion, so it is stated in the description).
+                // with that unit's range (the code's, converted and rounded inwards: exactly
+                // what the service accepts).
                 let base = c.unit.as_deref().unwrap_or_default();
-                let mut units: Vec<serde_json::Value> = vec![base.into()];
-                let mut ranges = Vec::new();
+                let quantity = |unit: &str, low: f64, high: f64| {
+                    ObjectBuilder::new()
+                        .schema_type(Type::Object)
+                        .property(
+                            "value",
+                            ObjectBuilder::new()
+                                .schema_type(Type::Number)
+                                .minimum(Some(low))
+                                .maximum(Some(high)),
+                        )
+                        .property(
+                            "unit",
+                            ObjectBuilder::new()
+                                .schema_type(Type::String)
+                                .enum_values(Some(vec![unit.to_owned()])),
+                        )
+                        .required("value")
+                        .required("unit")
+                        .additional_properties(Some(
+                            utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+                        ))
+                };
+                let mut one_of = OneOfBuilder::new()
+                    .item(
+                        ObjectBuilder::new()
+                            .schema_type(typed(Type::Number))
+                            .minimum(Some(*min))
+                            .maximum(Some(*max))
+                            .deprecated(deprecated),
+                    )
+                    .item(quantity(base, *min, *max));
+                let mut ranges = vec![format!("{min} to {max} {base}")];
                 for alt in &c.alternative_units {
-                    units.push(alt.unit.as_str().into());
                     if let Some((low, high)) =
                         crate::knowledge::units::range_in(base, &alt.unit, *min, *max)
                     {
+                        one_of = one_of.item(quantity(&alt.unit, low, high));
                         ranges.push(format!("{low} to {high} {}", alt.unit));
                     }
                 }
-                let plain = ObjectBuilder::new()
-                    .schema_type(typed(Type::Number))
-                    .minimum(Some(*min))
-                    .maximum(Some(*max))
-                    .deprecated(deprecated);
-                let quantity = ObjectBuilder::new()
-                    .schema_type(Type::Object)
-                    .property("value", ObjectBuilder::new().schema_type(Type::Number))
-                    .property(
-                        "unit",
-                        ObjectBuilder::new()
-                            .schema_type(Type::String)
-                            .enum_values(Some(units)),
-                    )
-                    .required("value")
-                    .required("unit")
-                    .additional_properties(Some(
-                        utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
-                    ));
                 description.push_str(&format!(
-                    " Or {{\"value\": <number>, \"unit\": <unit>}}, converted to {base} before the rules read it: {min} to {max} {base}, {}.",
+                    " Or {{\"value\": <number>, \"unit\": <unit>}}, converted to {base} before the rules read it: {}.",
                     ranges.join(", ")
                 ));
-                OneOfBuilder::new()
-                    .item(plain)
-                    .item(quantity)
-                    .description(Some(description))
-                    .into()
+                one_of.description(Some(description)).into()
             }
             ValueKind::Number { min, max } => ObjectBuilder::new()
                 .schema_type(typed(Type::Number))

@@ -441,7 +441,12 @@ fn parse_value<V: AnswerJson>(def: &CodeDef, json: &V) -> Result<Option<Value>, 
                 Some((value, unit))
                     if unit == base || def.alternative_units.iter().any(|a| a.unit == unit) =>
                 {
-                    crate::knowledge::units::to_base(base, unit, value)
+                    // In another unit the range is the one published for it (the code's
+                    // range converted and rounded inwards), so what the OpenAPI schema allows
+                    // is exactly what is accepted.
+                    crate::knowledge::units::range_in(base, unit, *min, *max)
+                        .filter(|(low, high)| value >= *low && value <= *high)
+                        .and_then(|_| crate::knowledge::units::to_base(base, unit, value))
                 }
                 Some(_) => None,
                 None => json.as_f64(),
