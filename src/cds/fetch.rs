@@ -185,9 +185,29 @@ pub fn source_of<'a>(
             ))
         }
     };
-    let (Some(fhir_server), Some(auth)) = (server, auth) else {
+    let Some(auth) = auth else {
         return Ok(None);
     };
+    for (key, ok) in [
+        (
+            "expires_in",
+            auth.get("expires_in").is_none_or(|v| v.is_u64()),
+        ),
+        ("scope", auth.get("scope").is_none_or(Value::is_string)),
+        ("subject", auth.get("subject").is_none_or(Value::is_string)),
+    ] {
+        if !ok {
+            let what = if key == "expires_in" {
+                "a whole number of seconds"
+            } else {
+                "a string"
+            };
+            return Err(shape(
+                &format!("/fhirAuthorization/{key}"),
+                &format!("`fhirAuthorization.{key}` must be {what}"),
+            ));
+        }
+    }
     let token = auth
         .get("access_token")
         .and_then(Value::as_str)
@@ -204,7 +224,7 @@ pub fn source_of<'a>(
             "`fhirAuthorization.token_type` must be \"Bearer\"",
         ));
     }
-    Ok(Some(Source {
+    Ok(server.map(|fhir_server| Source {
         fhir_server,
         access_token: token,
     }))

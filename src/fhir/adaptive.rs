@@ -13,6 +13,7 @@ use crate::fhir_resources::adaptive;
 use crate::fhir_resources::examples;
 use crate::fhir_resources::mapping::QrError;
 use crate::fhir_resources::schema::FhirOperationOutcome;
+use crate::fhir_resources::schema::FhirQuestionnaireResponse;
 use crate::http::body::read_body;
 use crate::http::error::ApiError;
 use crate::http::outcome::operation_outcome_response;
@@ -45,9 +46,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     operation_id = "fhirNextQuestion",
     tag = "fhir",
     request_body(
-        description = "Parameters with `in` (a QuestionnaireResponse), or the QuestionnaireResponse itself",
+        description = "The QuestionnaireResponse so far (schema below; `questionnaire` `#adaptive` with the contained \
+            Questionnaire the previous call returned, or left out on the first call), or the same wrapped in \
+            Parameters as `in`",
         content(
-            (Object = "application/fhir+json", example = json!(examples::next_question_request())),
+            (FhirQuestionnaireResponse = "application/fhir+json", example = json!(examples::next_question_request())),
         )
     ),
     responses(

@@ -338,7 +338,7 @@ pub fn next_question_request() -> Value {
         .collect();
     let mut qr = questionnaire_response(kb, &answers);
     qr["status"] = json!("in-progress");
-    json!({ "resourceType": "Parameters", "parameter": [{ "name": "in", "resource": qr }] })
+    qr
 }
 
 /// Its answer: the response with the first question the rules want added.

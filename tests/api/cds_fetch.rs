@@ -251,11 +251,26 @@ async fn a_malformed_fhir_authorization_is_the_callers_mistake() {
             json!({"access_token": "x", "token_type": "MAC"}),
             "/fhirAuthorization/token_type",
         ),
+        (
+            "subject not a string",
+            json!({"access_token": "x", "token_type": "Bearer", "subject": 7}),
+            "/fhirAuthorization/subject",
+        ),
+        (
+            "expires_in not seconds",
+            json!({"access_token": "x", "token_type": "Bearer", "expires_in": "soon"}),
+            "/fhirAuthorization/expires_in",
+        ),
     ] {
-        let r = post(&app, &call("http://127.0.0.1:9/fhir", auth)).await;
+        let r = post(&app, &call("http://127.0.0.1:9/fhir", auth.clone())).await;
         assert_eq!(r.status, 422, "{what}: {}", r.text);
         assert_eq!(r.body["code"], "invalid_request_shape", "{what}");
         assert_eq!(r.body["errors"][0]["path"], path, "{what}");
+        // Checked whether or not it would be used.
+        let mut without_server = call("http://127.0.0.1:9/fhir", auth);
+        without_server.as_object_mut().unwrap().remove("fhirServer");
+        let r = post(&app, &without_server).await;
+        assert_eq!(r.status, 422, "{what}, no fhirServer: {}", r.text);
     }
 }
 
