@@ -347,7 +347,7 @@ pub fn next_question_response() -> Value {
         return Value::Null;
     };
     let request = next_question_request();
-    super::adaptive::next_question(kb, &example_texts(), &request["parameter"][0]["resource"])
+    super::adaptive::next_question(kb, &example_texts(), &request)
         .map(|step| step.response)
         .unwrap_or(Value::Null)
 }

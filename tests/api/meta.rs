@@ -253,3 +253,31 @@ async fn every_triage_response_property_is_described() {
     assert!(missing.is_empty(), "undescribed: {missing:?}");
     assert!(spec["paths"]["/metrics"]["get"].is_object());
 }
+
+/// An example the generator could not compute comes out as `null`: never ship one.
+#[test]
+fn no_example_in_the_spec_is_null() {
+    fn walk(value: &Value, at: &str, nulls: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, inner) in map {
+                    let here = format!("{at}/{key}");
+                    if key == "example" && inner.is_null() {
+                        nulls.push(here.clone());
+                    }
+                    walk(inner, &here, nulls);
+                }
+            }
+            Value::Array(items) => {
+                for (i, inner) in items.iter().enumerate() {
+                    walk(inner, &format!("{at}/{i}"), nulls);
+                }
+            }
+            _ => {}
+        }
+    }
+    let spec: Value = serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap();
+    let mut nulls = Vec::new();
+    walk(&spec, "", &mut nulls);
+    assert!(nulls.is_empty(), "null examples: {nulls:?}");
+}
