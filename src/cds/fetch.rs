@@ -159,6 +159,15 @@ async fn read_capped(mut answer: reqwest::Response) -> Result<Vec<u8>, ApiError>
     }
 }
 
+/// An absolute URL without spaces or control characters, as `format: uri` asks.
+fn is_absolute_url(s: &str) -> bool {
+    s.is_ascii()
+        && !s
+            .bytes()
+            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+        && reqwest::Url::parse(s).is_ok()
+}
+
 /// `fhirServer` and the bearer token of `fhirAuthorization`, when the call gives both in a
 /// usable form. `Err` for a malformed `fhirAuthorization` (the request's mistake).
 pub fn source_of<'a>(
@@ -167,11 +176,11 @@ pub fn source_of<'a>(
 ) -> Result<Option<Source<'a>>, ApiError> {
     let server = match top.get("fhirServer") {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.as_str()),
+        Some(Value::String(s)) if is_absolute_url(s) => Some(s.as_str()),
         Some(_) => {
             return Err(shape(
                 "/fhirServer",
-                "`fhirServer` must be a URL (a string)",
+                "`fhirServer` must be an absolute URL (the EHR's FHIR base)",
             ))
         }
     };

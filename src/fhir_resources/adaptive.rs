@@ -119,9 +119,7 @@ pub fn next_question(kb: &KnowledgeBase, texts: &Texts, qr: &Value) -> Result<Ne
     let mut as_full = response.clone();
     as_full.remove("contained");
     as_full.insert("questionnaire".into(), json!(QUESTIONNAIRE_URL));
-    if !as_full.contains_key("status") {
-        as_full.insert("status".into(), json!("in-progress"));
-    }
+    // `status` is required (FHIR 1..1): the mapping below refuses a response without one.
     let first_missing = REQUIRED_ANSWERS
         .iter()
         .find(|code| !answered.iter().any(|a| a == *code));

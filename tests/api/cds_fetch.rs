@@ -252,6 +252,11 @@ async fn a_malformed_fhir_authorization_is_the_callers_mistake() {
             "/fhirAuthorization/token_type",
         ),
         (
+            "fhirServer not a URL",
+            json!({"access_token": "x", "token_type": "Bearer"}),
+            "/fhirServer",
+        ),
+        (
             "subject not a string",
             json!({"access_token": "x", "token_type": "Bearer", "subject": 7}),
             "/fhirAuthorization/subject",
@@ -262,10 +267,18 @@ async fn a_malformed_fhir_authorization_is_the_callers_mistake() {
             "/fhirAuthorization/expires_in",
         ),
     ] {
-        let r = post(&app, &call("http://127.0.0.1:9/fhir", auth.clone())).await;
+        let server = if path == "/fhirServer" {
+            "ehr fhir"
+        } else {
+            "http://127.0.0.1:9/fhir"
+        };
+        let r = post(&app, &call(server, auth.clone())).await;
         assert_eq!(r.status, 422, "{what}: {}", r.text);
         assert_eq!(r.body["code"], "invalid_request_shape", "{what}");
         assert_eq!(r.body["errors"][0]["path"], path, "{what}");
+        if path == "/fhirServer" {
+            continue;
+        }
         // Checked whether or not it would be used.
         let mut without_server = call("http://127.0.0.1:9/fhir", auth);
         without_server.as_object_mut().unwrap().remove("fhirServer");

@@ -194,3 +194,16 @@ async fn an_emergency_puts_the_action_first_and_skipped_screens_are_not_asked_ag
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(asked(&r.body), vec!["age_years"]);
 }
+
+#[tokio::test]
+async fn a_response_without_its_status_is_refused() {
+    let app = spawn_app().await;
+    let r = post_fhir(
+        &app,
+        NEXT,
+        &json!({"resourceType": "QuestionnaireResponse"}),
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.body["resourceType"], "OperationOutcome");
+}
