@@ -96,6 +96,13 @@ pub fn next_question(kb: &KnowledgeBase, texts: &Texts, qr: &Value) -> Result<Ne
             level: None,
         });
     };
+    // `questionnaire` is replaced below for the assessment, so its type is checked here.
+    if input.get("questionnaire").is_some_and(|q| !q.is_string()) {
+        return Err(QrError::shape(
+            vec![super::mapping::Seg::Key("questionnaire")],
+            "`questionnaire` must be a canonical URL (a string), e.g. `#adaptive`",
+        ));
+    }
     let mut response = input.clone();
     let contained_at = response
         .get("contained")

@@ -38,7 +38,7 @@ pub struct QrError {
 }
 
 impl QrError {
-    fn shape(loc: Vec<Seg>, message: impl Into<String>) -> QrError {
+    pub(crate) fn shape(loc: Vec<Seg>, message: impl Into<String>) -> QrError {
         QrError {
             error: ApiError::field(ErrorCode::InvalidRequestShape, "", message),
             locs: vec![Loc::At(loc)],

@@ -206,4 +206,11 @@ async fn a_response_without_its_status_is_refused() {
     .await;
     assert_eq!(r.status, 422, "{}", r.text);
     assert_eq!(r.body["resourceType"], "OperationOutcome");
+    let r = post_fhir(
+        &app,
+        NEXT,
+        &json!({"resourceType": "QuestionnaireResponse", "status": "in-progress", "questionnaire": 7}),
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", r.text);
 }
