@@ -1,13 +1,17 @@
 //! UTC timestamps as RFC 3339 / FHIR `dateTime` strings (seconds precision), without a
 //! date-time dependency: the audit line's `time` and FHIR's `occurrenceDateTime`.
 
-/// Now, as `YYYY-MM-DDThh:mm:ssZ`.
-pub fn utc_now() -> String {
-    let secs = std::time::SystemTime::now()
+/// Seconds since the Unix epoch, now.
+pub fn now_secs() -> u64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
-        .unwrap_or(0);
-    utc(secs)
+        .unwrap_or(0)
+}
+
+/// Now, as `YYYY-MM-DDThh:mm:ssZ`.
+pub fn utc_now() -> String {
+    utc(now_secs())
 }
 
 /// Seconds since the Unix epoch as `YYYY-MM-DDThh:mm:ssZ` (civil-from-days, H. Hinnant).

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 use super::dto::{
     override_reasons, CdsAction, CdsCard, CdsSource, CdsSuggestion, Coding, Indicator,
 };
+use crate::clock::utc;
 use crate::fhir_resources::guidance::{level_display, TRIAGE_LEVEL_SYSTEM};
 use crate::http::outcome::narrative;
 use crate::view::dto::TriageResponse;
@@ -154,27 +155,7 @@ pub struct Setting<'a> {
     /// `QuestionnaireResponse/<id>` of the assessed response, when it has an id.
     pub response_reference: Option<String>,
     /// Seconds since the epoch (UTC) when the card is made.
-    pub now: i64,
-}
-
-/// RFC 3339 in UTC of seconds since the epoch (civil from days, H. Hinnant).
-pub fn date_time(secs: i64) -> String {
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    pub now: u64,
 }
 
 /// The referral suggestion: a draft ServiceRequest at the level's timeframe.
@@ -202,15 +183,14 @@ fn referral(r: &TriageResponse<'_>, uuid: String, at: &Setting<'_>) -> CdsSugges
             "text": label,
         },
         "subject": { "reference": format!("Patient/{}", at.patient_id) },
-        "authoredOn": date_time(at.now),
+        "authoredOn": utc(at.now),
         "note": [{ "text": r.triage.action }],
     });
     // An emergency is now; `consultation_24` is the next 24 hours.
     if priority == "stat" {
-        request["occurrenceDateTime"] = json!(date_time(at.now));
+        request["occurrenceDateTime"] = json!(utc(at.now));
     } else {
-        request["occurrencePeriod"] =
-            json!({ "start": date_time(at.now), "end": date_time(at.now + 86_400) });
+        request["occurrencePeriod"] = json!({ "start": utc(at.now), "end": utc(at.now + 86_400) });
     }
     if let Some(encounter) = at.encounter_id {
         request["encounter"] = json!({ "reference": format!("Encounter/{encounter}") });
@@ -267,16 +247,6 @@ pub fn card(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn date_times_are_utc_rfc_3339_and_round_trip() {
-        assert_eq!(date_time(0), "1970-01-01T00:00:00Z");
-        assert_eq!(date_time(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(date_time(1_796_645_106), "2026-12-07T12:05:06Z");
-        for secs in [0, 86_399, 951_782_400, 1_796_645_106, 4_102_444_800] {
-            assert_eq!(super::super::instant(&date_time(secs)), Some(secs));
-        }
-    }
 
     #[test]
     fn referrals_only_where_something_must_happen_today() {

@@ -581,9 +581,7 @@ async fn run_service(
             .and_then(Value::as_str)
             .filter(|id| crate::fhir_resources::mapping::is_fhir_id(id))
             .map(|id| format!("QuestionnaireResponse/{id}")),
-        now: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+        now: crate::clock::now_secs(),
     };
     let card = card::card(&response, card_uuid.to_string(), suggestion, &setting);
     tracing::info!(
@@ -852,6 +850,16 @@ mod tests {
         assert_eq!(instant("2026"), Some(1_767_225_600));
         assert!(instant("2026-01-15T09:30:00.123-05:00") > instant("2026-01-15T09:30:00Z"));
         assert_eq!(instant("yesterday"), None);
+    }
+
+    #[test]
+    fn clock_times_read_back_as_the_same_instant() {
+        assert_eq!(crate::clock::utc(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(crate::clock::utc(1_796_645_106), "2026-12-07T12:05:06Z");
+        for secs in [0u64, 86_399, 951_782_400, 1_796_645_106, 4_102_444_800] {
+            let back = instant(&crate::clock::utc(secs));
+            assert_eq!(back, i64::try_from(secs).ok());
+        }
     }
 
     #[test]

@@ -100,6 +100,19 @@ pub async fn post_fhir(app: &TestApp, path: &str, body: &Value) -> crate::helper
 }
 
 /// The golden cases: (file name, request).
+/// The triage level of a GuidanceResponse (its contained RiskAssessment's outcome).
+pub fn level(guidance: &Value) -> String {
+    guidance["contained"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["resourceType"] == "RiskAssessment")
+        .unwrap()["prediction"][0]["outcome"]["coding"][0]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 pub fn golden_cases() -> Vec<(String, Value)> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cases");
     let mut paths: Vec<_> = std::fs::read_dir(dir)

@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 use spasm_triage::engine::{parse_answers, Facts, Tri, Value as Answer};
 use spasm_triage::knowledge::ValueKind;
 
-use crate::fhir::{form, golden_cases, post_fhir, TRIAGE};
+use crate::fhir::{form, golden_cases, level, post_fhir, TRIAGE};
 use crate::helpers::{embedded_kb, spawn_app, TestApp};
 
 /// What the person of a case says when asked `code`, as the engine's own walk test has it: the
@@ -39,18 +39,6 @@ fn reply(full: &Map<String, Value>, code: &str) -> Option<Value> {
 }
 
 const NEXT: &str = "/fhir/Questionnaire/$next-question";
-
-fn level(guidance: &Value) -> String {
-    guidance["contained"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["resourceType"] == "RiskAssessment")
-        .unwrap()["prediction"][0]["outcome"]["coding"][0]["code"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
 
 /// The questions of the contained Questionnaire (not our display items), in order.
 fn asked(response: &Value) -> Vec<String> {

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::fhir::{form, post_fhir, QUESTIONNAIRE, TRIAGE};
+use crate::fhir::{form, level, post_fhir, QUESTIONNAIRE, TRIAGE};
 use crate::helpers::{embedded_kb, spawn_app};
 
 fn answers(pairs: &[(&str, Value)]) -> Map<String, Value> {
@@ -91,15 +91,6 @@ async fn triage_takes_a_parameters_body_like_any_fhir_operation() {
     .await;
     assert_eq!(wrapped.status, 200);
     assert_eq!(wrapped.body["resourceType"], "GuidanceResponse");
-    let level = |g: &Value| {
-        g["contained"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["resourceType"] == "RiskAssessment")
-            .unwrap()["prediction"][0]["outcome"]["coding"][0]["code"]
-            .clone()
-    };
     assert_eq!(level(&wrapped.body), level(&bare.body));
     let empty = post_fhir(
         &app,
