@@ -24,14 +24,6 @@ use spasm_triage::view::dto::Texts;
 const EMERGENCY_CASE: &str = include_str!("../tests/cases/04_new_urinary_retention.json");
 const SOFA_CASE: &str = include_str!("../tests/cases/01_lifted_sofa_spasm.json");
 
-fn texts() -> Texts {
-    Texts {
-        emergency_number: "999".to_owned(),
-        urgent_line: "NHS 111".to_owned(),
-        units: Vec::new(),
-    }
-}
-
 /// A valid value for every vocabulary code: tri `absent`, the middle of a numeric
 /// range (whole for integers), the first enum/set value, `helped` for responses.
 fn full_request(kb: &KnowledgeBase) -> Value {
@@ -90,7 +82,7 @@ fn audience(body: &[u8]) -> Audience {
 
 fn benches(c: &mut Criterion) {
     let kb = knowledge::load(&RuleSource::Embedded).expect("embedded knowledge base");
-    let texts = texts();
+    let texts = Texts::builtin(&kb);
     let requests = requests(&kb);
 
     // Sanity: every fixture is accepted, and the emergency one is an emergency.

@@ -406,6 +406,11 @@ pub struct LocaleSettings {
     /// each code's own unit (°C, kg). Answers are accepted in any offered unit either way.
     #[serde(default, deserialize_with = "list_or_json")]
     pub units: Vec<String>,
+    /// Which words patient texts use for where to get care: a `[[care_settings]]` id of the
+    /// knowledge base (`uk`: GP, GP practice; `us`: primary care doctor, doctor's office).
+    /// Empty: the knowledge base's first set.
+    #[serde(default)]
+    pub care_setting: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

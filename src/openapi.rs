@@ -279,7 +279,7 @@ fn problem_example(error: &ApiError) -> serde_json::Value {
 
 /// Real problems for the reusable responses, produced by the same code that serves them.
 fn error_examples(kb: &KnowledgeBase, e: &ErrorResponse) -> Vec<(&'static str, serde_json::Value)> {
-    let texts = example_texts();
+    let texts = Texts::builtin(kb);
     let from_body =
         |body: serde_json::Value| match triage_body(kb, &texts, body.to_string().as_bytes()) {
             Err(error) => problem_example(&error),
@@ -672,15 +672,6 @@ fn fill_shared_problem_examples(doc: &mut OpenApiDoc) {
     }
 }
 
-/// The texts of the built-in configuration, for examples.
-fn example_texts() -> Texts {
-    Texts {
-        emergency_number: "999".to_owned(),
-        urgent_line: "NHS 111".to_owned(),
-        units: Vec::new(),
-    }
-}
-
 /// The `assessment_id` of the example assessment.
 const EXAMPLE_ASSESSMENT_ID: &str = "7d1f3c2a-5b8e-4f6d-9a0c-1e2b3c4d5e6f";
 
@@ -717,7 +708,7 @@ fn truncate(value: &mut serde_json::Value, key: &str, keep: impl Fn(&serde_json:
 fn add_examples(doc: &mut OpenApiDoc, kb: &KnowledgeBase) {
     let request = crate::view::dto::triage_request_example();
     media_example(doc, "/v1/triage", None, request.clone());
-    if let Ok(response) = triage_body(kb, &example_texts(), request.to_string().as_bytes()) {
+    if let Ok(response) = triage_body(kb, &Texts::builtin(kb), request.to_string().as_bytes()) {
         let mut response = TriageResponse {
             assessment_id: EXAMPLE_ASSESSMENT_ID.to_owned(),
             ..response

@@ -91,6 +91,8 @@ impl Application {
                 ));
             }
         }
+        let care = choose_care_setting(&kb, &settings.locale.care_setting)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let fhir_fetch = web::Data::new(
             crate::cds::fetch::FhirFetch::new(&settings.cds)
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
@@ -126,6 +128,7 @@ impl Application {
                 emergency_number: settings.texts.emergency_number.clone(),
                 urgent_line: settings.texts.urgent_line.clone(),
                 units: settings.locale.units.clone(),
+                care,
             },
             body_limit: settings.server.body_limit_bytes,
             body_timeout: Duration::from_secs(settings.server.request_timeout_secs.max(1)),
@@ -254,4 +257,29 @@ async fn wait_for_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
+}
+
+/// The care-setting words a deployment asked for (`locale.care_setting`; empty: the knowledge
+/// base's first set). An unknown set stops the start: a typo would otherwise tell a patient in
+/// one country to see a doctor by another country's name.
+fn choose_care_setting(
+    kb: &crate::knowledge::KnowledgeBase,
+    wanted: &str,
+) -> Result<Option<crate::knowledge::CareSetting>, String> {
+    let wanted = wanted.trim();
+    if wanted.is_empty() {
+        return Ok(kb.care_settings.first().cloned());
+    }
+    kb.care_settings
+        .iter()
+        .find(|c| c.id == wanted)
+        .cloned()
+        .map(Some)
+        .ok_or_else(|| {
+            let known: Vec<&str> = kb.care_settings.iter().map(|c| c.id.as_str()).collect();
+            format!(
+                "locale.care_setting: `{wanted}` is not a care setting of the knowledge base (one of: {})",
+                known.join(", ")
+            )
+        })
 }

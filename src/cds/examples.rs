@@ -32,7 +32,7 @@ pub fn cards_example() -> Value {
     };
     let Ok((response, _)) = crate::fhir_resources::assess_questionnaire_response(
         kb,
-        &crate::fhir_resources::examples::example_texts(),
+        &crate::view::dto::Texts::builtin(kb),
         &example_qr(),
         crate::engine::Audience::Clinician,
         crate::fhir_resources::examples::EXAMPLE_ASSESSMENT_ID.to_owned(),

@@ -28,14 +28,6 @@ pub fn embedded() -> Option<&'static KnowledgeBase> {
         .as_ref()
 }
 
-pub fn example_texts() -> Texts {
-    Texts {
-        emergency_number: "999".to_owned(),
-        urgent_line: "NHS 111".to_owned(),
-        units: Vec::new(),
-    }
-}
-
 /// A QuestionnaireResponse for an `answers` map (as `POST /v1/triage` takes it): one group per
 /// vocabulary group, answers typed as the Questionnaire asks. Keys that are not vocabulary
 /// codes go into an extra group as `valueString` answers (so the service can refuse them).
@@ -157,7 +149,7 @@ pub fn questionnaire() -> Value {
     let Some(kb) = embedded() else {
         return Value::Null;
     };
-    let mut q = render_questionnaire(kb, &example_texts());
+    let mut q = render_questionnaire(kb, &Texts::builtin(kb));
     let keep = [
         "age_years",
         "sex",
@@ -185,7 +177,7 @@ pub fn guidance_response(screened: bool) -> Value {
     let qr = with_subject(questionnaire_response(kb, &example_answers(screened)));
     let Ok((response, mapped)) = super::assess_questionnaire_response(
         kb,
-        &example_texts(),
+        &Texts::builtin(kb),
         &qr,
         Audience::Patient,
         EXAMPLE_ASSESSMENT_ID.to_owned(),
@@ -347,7 +339,7 @@ pub fn next_question_response() -> Value {
         return Value::Null;
     };
     let request = next_question_request();
-    super::adaptive::next_question(kb, &example_texts(), &request)
+    super::adaptive::next_question(kb, &Texts::builtin(kb), &request)
         .map(|step| step.response)
         .unwrap_or(Value::Null)
 }

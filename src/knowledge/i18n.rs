@@ -68,6 +68,16 @@ pub fn english_texts(kb: &KnowledgeBase) -> Vec<(String, &str)> {
     for l in &kb.levels {
         out.push((format!("level.{}.action", l.level.as_str()), &l.action));
     }
+    for c in &kb.care_settings {
+        out.push((
+            format!("care_setting.{}.primary_care_doctor", c.id),
+            &c.primary_care_doctor,
+        ));
+        out.push((
+            format!("care_setting.{}.primary_care_practice", c.id),
+            &c.primary_care_practice,
+        ));
+    }
     for r in &kb.question_reasons {
         out.push((format!("question_reason.{}.text", r.reason), &r.text));
     }
@@ -119,6 +129,19 @@ pub fn english_texts(kb: &KnowledgeBase) -> Vec<(String, &str)> {
         out.push((format!("safety_net.{}.text", b.id), &b.text));
     }
     out
+}
+
+/// Whether the text under `key` has its placeholders filled when it is served (questions,
+/// labels and titles are served as written).
+pub fn is_filled(key: &str) -> bool {
+    key == "disclaimer"
+        || key.starts_with("level.")
+        || key.starts_with("question_reason.")
+        || (key.starts_with("rule.") && key.ends_with(".patient_text"))
+        || key.starts_with("advice.")
+        || (key.starts_with("medicine.") && key.ends_with(".text"))
+        || key == "medicines.suppress_text"
+        || key.starts_with("safety_net.")
 }
 
 /// The `{placeholder}` names in a text, sorted (a translation must keep exactly these).

@@ -751,6 +751,7 @@ impl Compiler {
         if raw.meta.version.trim().is_empty() {
             self.problem("version must not be empty");
         }
+        let care_settings = self.care_word_sets(&raw.meta.care_settings);
 
         // Rules.
         let rule_scope = Scope {
@@ -1218,6 +1219,7 @@ impl Compiler {
             disclaimer: raw.meta.disclaimer.clone(),
             disclaimer_review,
             question_reasons,
+            care_settings,
             languages: Vec::new(),
             levels,
             vocabulary,
@@ -1257,7 +1259,68 @@ impl Compiler {
             self.item = at;
             self.problem(message);
         }
+        self.placeholder_problems(&kb);
         kb
+    }
+
+    /// A placeholder nobody fills would reach the patient as `{…}`; one that needs care
+    /// words needs a set to take them from.
+    fn placeholder_problems(&mut self, kb: &KnowledgeBase) {
+        self.at("knowledge_base.toml", "");
+        for (key, text) in super::i18n::english_texts(kb) {
+            for name in super::i18n::placeholders(text) {
+                let known = PLACEHOLDERS.contains(&name)
+                    || (name == "unscreened" && key.starts_with("safety_net."));
+                if !super::i18n::is_filled(&key) {
+                    self.problem(format!(
+                        "{key}: `{{{name}}}` would be shown as it is: placeholders are filled only in actions, rule patient texts, advice, medicine texts, safety-net texts, question reasons and the disclaimer"
+                    ));
+                } else if !known {
+                    self.problem(format!(
+                        "{key}: `{{{name}}}` is not a placeholder (one of {}; `unscreened` in safety-net texts)",
+                        PLACEHOLDERS.join(", ")
+                    ));
+                } else if name.starts_with("primary_care") && kb.care_settings.is_empty() {
+                    self.problem(format!(
+                        "{key}: `{{{name}}}` needs at least one [[care_settings]] to fill it"
+                    ));
+                }
+            }
+        }
+    }
+
+    fn care_word_sets(&mut self, raw: &[RawCareSetting]) -> Vec<CareSetting> {
+        let mut sets: Vec<CareSetting> = Vec::new();
+        for c in raw {
+            self.at("knowledge_base.toml", &format!("care_settings.{}", c.id));
+            if c.id.is_empty() || !c.id.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_') {
+                self.problem("a care setting id is lower-case letters and `_` (e.g. `uk`)");
+            }
+            if sets.iter().any(|s| s.id == c.id) {
+                self.problem("care setting listed twice");
+            }
+            for (field, word) in [
+                ("primary_care_doctor", &c.primary_care_doctor),
+                ("primary_care_practice", &c.primary_care_practice),
+            ] {
+                if word.trim().is_empty() {
+                    self.problem(format!("{field} must not be empty"));
+                }
+                // A brace would let a word inject a placeholder into the text it fills.
+                if word.contains(['{', '}']) {
+                    self.problem(format!("{field} must not contain `{{` or `}}`"));
+                }
+            }
+            let review = self.review(c.review.as_deref());
+            sets.push(CareSetting {
+                id: c.id.clone(),
+                description: c.description.clone(),
+                primary_care_doctor: c.primary_care_doctor.clone(),
+                primary_care_practice: c.primary_care_practice.clone(),
+                review,
+            });
+        }
+        sets
     }
 
     fn vocabulary(&mut self, raw: &RawVocabulary, derived: &RawDerived) -> Vocabulary {

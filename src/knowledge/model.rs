@@ -761,6 +761,29 @@ impl Catalog {
     }
 }
 
+/// The words one health system uses for where to get care (e.g. UK "GP", US "primary care
+/// doctor"), so that one text serves every deployment.
+#[derive(Debug, Clone)]
+pub struct CareSetting {
+    pub id: String,
+    /// Which health system this is, for the reviewer and the report.
+    pub description: String,
+    /// Fills `{primary_care_doctor}`: the family doctor, as in "see your …".
+    pub primary_care_doctor: String,
+    /// Fills `{primary_care_practice}`: where that doctor works, as in "ask your … for an
+    /// urgent appointment".
+    pub primary_care_practice: String,
+    pub review: Review,
+}
+
+/// The placeholders patient texts may use, filled per deployment when a response is written.
+pub const PLACEHOLDERS: [&str; 4] = [
+    "emergency_number",
+    "urgent_line",
+    "primary_care_doctor",
+    "primary_care_practice",
+];
+
 /// The whole knowledge base, validated. Shared read-only by every request.
 #[derive(Debug, Clone)]
 pub struct KnowledgeBase {
@@ -771,6 +794,9 @@ pub struct KnowledgeBase {
     pub disclaimer_review: Review,
     /// Plain words for why a next question is asked, in `engine::Reason::ALL` order.
     pub question_reasons: Vec<QuestionReason>,
+    /// Words filled into `{primary_care_doctor}` and `{primary_care_practice}`, one set per
+    /// health system; a deployment picks one (`locale.care_setting`, default the first).
+    pub care_settings: Vec<CareSetting>,
     /// Translations of the patient texts, one catalog per language (English is the source).
     pub languages: Vec<Catalog>,
     pub levels: Vec<LevelInfo>,

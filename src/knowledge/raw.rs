@@ -18,6 +18,20 @@ pub struct RawMeta {
     /// Why a next question is asked, per reason (`required_screen`, `could_raise_level`, ...).
     #[serde(default)]
     pub question_reasons: Vec<RawQuestionReason>,
+    /// Words for where to get care, one set per health system (`locale.care_setting`).
+    #[serde(default)]
+    pub care_settings: Vec<RawCareSetting>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCareSetting {
+    pub id: String,
+    pub description: String,
+    pub primary_care_doctor: String,
+    pub primary_care_practice: String,
+    #[serde(default)]
+    pub review: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -174,6 +174,25 @@ pub fn render(kb: &KnowledgeBase) -> String {
 
     let _ = writeln!(
         out,
+        "\n## Care-setting words\n\nFilled into `{{primary_care_doctor}}` and `{{primary_care_practice}}`; a deployment picks one set\n(`locale.care_setting`, default the first).\n\n| set | health system | primary_care_doctor | primary_care_practice | review |\n|---|---|---|---|---|"
+    );
+    for c in &kb.care_settings {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {} |",
+            c.id,
+            cell(&c.description),
+            cell(&c.primary_care_doctor),
+            cell(&c.primary_care_practice),
+            c.review.as_str()
+        );
+        if c.review == Review::Draft {
+            drafts.push(format!("care setting `{}` words", c.id));
+        }
+    }
+
+    let _ = writeln!(
+        out,
         "\n## Required safety screens (clinical priority order)\n"
     );
     for s in &kb.vocabulary.required_screens {

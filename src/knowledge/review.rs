@@ -21,6 +21,12 @@ pub fn drafted_patient_texts(kb: &KnowledgeBase) -> Vec<String> {
             format!("knowledge_base.toml level {} action", l.level.as_str()),
         );
     }
+    for c in &kb.care_settings {
+        note(
+            c.review,
+            format!("knowledge_base.toml care setting {}", c.id),
+        );
+    }
     for c in &kb.vocabulary.codes {
         note(c.review, format!("vocabulary.toml question {}", c.code));
     }

@@ -9,8 +9,10 @@ use utoipa::ToSchema;
 use crate::engine::answers::Mapped;
 use crate::engine::{Answers, Assessment, Audience, NextQuestion, StartBackScore};
 use crate::knowledge::i18n::{RESPONSE_LABELS, TRI_LABELS};
+#[cfg(doc)]
+use crate::knowledge::PLACEHOLDERS;
 use crate::knowledge::{
-    CodeDef, KnowledgeBase, MedStatus, Review, Source, ValueKind, RESPONSE_VALUES,
+    CareSetting, CodeDef, KnowledgeBase, MedStatus, Review, Source, ValueKind, RESPONSE_VALUES,
 };
 
 use super::language::Lang;
@@ -82,43 +84,36 @@ pub struct Texts {
     pub urgent_line: String,
     /// Units questions are asked in where a code offers them (`locale.units`).
     pub units: Vec<String>,
+    /// The deployment's words for where to get care (`locale.care_setting`); `None` only for
+    /// a knowledge base without care settings (whose texts then use none of their placeholders).
+    pub care: Option<CareSetting>,
 }
 
 impl Texts {
-    /// `text` with `{emergency_number}` and then `{urgent_line}` replaced, exactly as
-    /// `text.replace(..).replace(..)` would, without their per-call searcher set-up and
-    /// usually in one pass (this runs for most texts of every response).
-    pub fn fill<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        const EMERGENCY: &str = "{emergency_number}";
-        const URGENT: &str = "{urgent_line}";
+    /// The texts of the built-in configuration (999, NHS 111, the knowledge base's first care
+    /// setting), for examples and tests.
+    pub fn builtin(kb: &KnowledgeBase) -> Texts {
+        Texts {
+            emergency_number: "999".to_owned(),
+            urgent_line: "NHS 111".to_owned(),
+            units: Vec::new(),
+            care: kb.care_settings.first().cloned(),
+        }
+    }
+
+    /// `text` with every placeholder of [`PLACEHOLDERS`] replaced, care-setting words in the
+    /// response's language. One pass from brace to brace: an inserted value is never read
+    /// again, so a value cannot bring in a placeholder. This runs for most texts of every
+    /// response, so a text without a brace is returned as it is, unallocated.
+    pub fn fill<'t>(&self, lang: &Lang<'_>, text: &'t str) -> Cow<'t, str> {
         let Some(first) = text.find('{') else {
             return Cow::Borrowed(text);
         };
-        // One pass is exact when the inserted number cannot form part of a later
-        // `{urgent_line}` match: non-empty, and none of that placeholder's characters.
-        let one_pass = !self.emergency_number.is_empty()
-            && !self.emergency_number.chars().any(|c| URGENT.contains(c));
-        if !one_pass {
-            return match replace_placeholder(text, EMERGENCY, &self.emergency_number) {
-                Cow::Borrowed(same) => replace_placeholder(same, URGENT, &self.urgent_line),
-                Cow::Owned(filled) => {
-                    Cow::Owned(replace_placeholder(&filled, URGENT, &self.urgent_line).into_owned())
-                }
-            };
-        }
         let mut out: Option<String> = None;
         let mut copied = 0; // text[..copied] is in `out`
         let mut at = Some(first);
         while let Some(i) = at {
-            let rest = &text[i..];
-            let hit = if rest.starts_with(EMERGENCY) {
-                Some((EMERGENCY.len(), self.emergency_number.as_str()))
-            } else if rest.starts_with(URGENT) {
-                Some((URGENT.len(), self.urgent_line.as_str()))
-            } else {
-                None
-            };
-            let next = match hit {
+            let next = match self.placeholder_at(lang, &text[i..]) {
                 Some((len, with)) => {
                     let out = out.get_or_insert_with(|| String::with_capacity(text.len() + 16));
                     out.push_str(&text[copied..i]);
@@ -138,31 +133,41 @@ impl Texts {
             }
         }
     }
-}
 
-/// `text.replace(placeholder, with)` for a placeholder starting with `{`: the same
-/// leftmost, non-overlapping matches, found by jumping from brace to brace.
-fn replace_placeholder<'a>(text: &'a str, placeholder: &str, with: &str) -> Cow<'a, str> {
-    let mut out: Option<String> = None;
-    let mut copied = 0; // text[..copied] is in `out`
-    let mut from = 0;
-    while let Some(i) = text[from..].find('{').map(|i| from + i) {
-        if text[i..].starts_with(placeholder) {
-            let out = out.get_or_insert_with(|| String::with_capacity(text.len() + with.len()));
-            out.push_str(&text[copied..i]);
-            out.push_str(with);
-            copied = i + placeholder.len();
-            from = copied;
+    /// The length of the placeholder `rest` starts with, and its value.
+    fn placeholder_at<'w>(&'w self, lang: &Lang<'w>, rest: &str) -> Option<(usize, &'w str)> {
+        const EMERGENCY: &str = "{emergency_number}";
+        const URGENT: &str = "{urgent_line}";
+        const DOCTOR: &str = "{primary_care_doctor}";
+        const PRACTICE: &str = "{primary_care_practice}";
+        if rest.starts_with(EMERGENCY) {
+            return Some((EMERGENCY.len(), &self.emergency_number));
+        }
+        if rest.starts_with(URGENT) {
+            return Some((URGENT.len(), &self.urgent_line));
+        }
+        let care = self.care.as_ref()?;
+        let (len, field, english) = if rest.starts_with(DOCTOR) {
+            (
+                DOCTOR.len(),
+                "primary_care_doctor",
+                &care.primary_care_doctor,
+            )
+        } else if rest.starts_with(PRACTICE) {
+            (
+                PRACTICE.len(),
+                "primary_care_practice",
+                &care.primary_care_practice,
+            )
         } else {
-            from = i + 1;
-        }
-    }
-    match out {
-        None => Cow::Borrowed(text),
-        Some(mut out) => {
-            out.push_str(&text[copied..]);
-            Cow::Owned(out)
-        }
+            return None;
+        };
+        let (word, _) = lang.text(
+            || format!("care_setting.{}.{field}", care.id),
+            english.as_str(),
+            care.review,
+        );
+        Some((len, word))
     }
 }
 
@@ -768,7 +773,7 @@ impl<'a> TriageResponse<'a> {
                 rank: a.level.rank(),
                 timeframe: a.timeframe.as_str(),
                 care_settings: a.care_settings.clone(),
-                action: texts.fill(action),
+                action: texts.fill(lang, action),
                 action_review: action_review.as_str(),
                 decided_by: a.decided_by.clone(),
                 remote_consult_suitable: a.remote_consult_suitable,
@@ -793,7 +798,7 @@ impl<'a> TriageResponse<'a> {
                             .then(|| r.timeframe.as_str()),
                         triggered_by: f.triggered_by.iter().map(|id| code(*id)).collect(),
                         screens_for: &r.screens_for,
-                        patient_text: texts.fill(patient_text),
+                        patient_text: texts.fill(lang, patient_text),
                         clinician_text: clinician.then_some(r.clinician_text.as_str()),
                         sources: sources(kb, &r.sources),
                         display_order: f.display_order,
@@ -843,7 +848,7 @@ impl<'a> TriageResponse<'a> {
                         lang.text(|| format!("advice.{}.text", b.id), &b.text, b.review);
                     AdviceDto {
                         id: &b.id,
-                        text: texts.fill(text),
+                        text: texts.fill(lang, text),
                         sources: sources(kb, &b.sources),
                         review: review.as_str(),
                     }
@@ -868,7 +873,7 @@ impl<'a> TriageResponse<'a> {
                     let (text, review) = match m.status {
                         MedStatus::Suppress => {
                             let (t, r) = shared("suppress_text", &medicine_texts.suppress_text);
-                            (texts.fill(t), r.as_str())
+                            (texts.fill(lang, t), r.as_str())
                         }
                         MedStatus::Caution | MedStatus::AskFirst => {
                             let (prefix, r) = if m.status == MedStatus::Caution {
@@ -877,11 +882,11 @@ impl<'a> TriageResponse<'a> {
                                 shared("ask_first_prefix", &medicine_texts.ask_first_prefix)
                             };
                             (
-                                Cow::Owned(format!("{} {}", prefix.trim(), texts.fill(own))),
+                                Cow::Owned(format!("{} {}", prefix.trim(), texts.fill(lang, own))),
                                 least_reviewed(own_review, r),
                             )
                         }
-                        MedStatus::Suggest => (texts.fill(own), own_review.as_str()),
+                        MedStatus::Suggest => (texts.fill(lang, own), own_review.as_str()),
                     };
                     MedicationDto {
                         option: &m.medicine.id,
@@ -900,7 +905,7 @@ impl<'a> TriageResponse<'a> {
                 .map(|b| {
                     let (own, review) =
                         lang.text(|| format!("safety_net.{}.text", b.id), &b.text, b.review);
-                    let filled = texts.fill(own);
+                    let filled = texts.fill(lang, own);
                     let text = if filled.contains("{unscreened}") {
                         Cow::Owned(filled.replace("{unscreened}", &unscreened.join(" ")))
                     } else {
@@ -937,7 +942,7 @@ impl<'a> TriageResponse<'a> {
                 .iter()
                 .map(|q| next_question(kb, q, lang, texts))
                 .collect(),
-            disclaimer: texts.fill(disclaimer),
+            disclaimer: texts.fill(lang, disclaimer),
             disclaimer_review: disclaimer_review.as_str(),
             warnings: Vec::new(),
             language: LanguageDto {
@@ -1110,7 +1115,7 @@ fn next_question<'a>(
         question,
         answer: shape,
         reason: q.reason.as_str(),
-        why: texts.fill(why),
+        why: texts.fill(lang, why),
         could_change: q.for_ids.clone(),
         review: least_reviewed(
             question_review,
@@ -1299,36 +1304,30 @@ pub fn review(r: Review) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::Texts;
+    use crate::knowledge::{CareSetting, Review};
+    use crate::view::language::Lang;
+
+    fn texts(emergency_number: &str, urgent_line: &str) -> Texts {
+        Texts {
+            emergency_number: emergency_number.to_owned(),
+            urgent_line: urgent_line.to_owned(),
+            units: Vec::new(),
+            care: Some(CareSetting {
+                id: "uk".to_owned(),
+                description: String::new(),
+                primary_care_doctor: "GP".to_owned(),
+                primary_care_practice: "GP practice".to_owned(),
+                review: Review::Draft,
+            }),
+        }
+    }
 
     #[test]
-    fn fill_matches_two_replace_calls() {
-        let texts = [
-            Texts {
-                emergency_number: "999".to_owned(),
-                urgent_line: "NHS 111".to_owned(),
-                units: Vec::new(),
-            },
-            // Placeholders inside the values: the first replacement can create a second one.
-            Texts {
-                emergency_number: "ent".to_owned(),
-                urgent_line: "{emergency_number}".to_owned(),
-                units: Vec::new(),
-            },
-            Texts {
-                emergency_number: "{urgent_line}{".to_owned(),
-                urgent_line: String::new(),
-                units: Vec::new(),
-            },
-            Texts {
-                emergency_number: String::new(),
-                urgent_line: "111".to_owned(),
-                units: Vec::new(),
-            },
-            Texts {
-                emergency_number: "112 / 999".to_owned(),
-                urgent_line: "{urgent_line}".to_owned(),
-                units: Vec::new(),
-            },
+    fn fill_replaces_every_placeholder_like_replace_calls() {
+        let all = [
+            texts("999", "NHS 111"),
+            texts("", "111"),
+            texts("112 / 999", ""),
         ];
         let samples = [
             "",
@@ -1337,18 +1336,36 @@ mod tests {
             "{emergency_number}{urgent_line}{unscreened}",
             "{{emergency_number}} {urgent_line",
             "{urg{emergency_number}_line} {emergency_number",
-            "{urgent{emergency_number}_line}",
             "{emergency_number}{emergency_number}{urgent_line}",
             "{{{{",
             "a {b} {urgent_line}{urgent_line} \u{e9} é {emergency_number}",
+            "ask your {primary_care_practice} or see a {primary_care_doctor}{primary_care_doctor",
         ];
-        for t in &texts {
+        let english = Lang::english();
+        for t in &all {
             for s in samples {
                 let expected = s
                     .replace("{emergency_number}", &t.emergency_number)
-                    .replace("{urgent_line}", &t.urgent_line);
-                assert_eq!(t.fill(s), expected, "{s:?}");
+                    .replace("{urgent_line}", &t.urgent_line)
+                    .replace("{primary_care_practice}", "GP practice")
+                    .replace("{primary_care_doctor}", "GP");
+                assert_eq!(t.fill(&english, s), expected, "{s:?}");
             }
         }
+    }
+
+    #[test]
+    fn an_inserted_value_is_never_read_again() {
+        let t = texts("{urgent_line}", "{emergency_number}");
+        assert_eq!(
+            t.fill(&Lang::english(), "{emergency_number} {urgent_line}"),
+            "{urgent_line} {emergency_number}"
+        );
+    }
+
+    #[test]
+    fn a_text_without_placeholders_is_not_copied() {
+        let filled = texts("999", "111").fill(&Lang::english(), "rest and keep moving");
+        assert!(matches!(filled, std::borrow::Cow::Borrowed(_)));
     }
 }

@@ -2,6 +2,7 @@
 // Test code asserts by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod care_setting;
 mod cds;
 mod cds_auth;
 mod cds_fetch;

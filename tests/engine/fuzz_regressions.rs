@@ -16,11 +16,7 @@ use crate::support::kb;
 const QUICK: Duration = Duration::from_secs(2);
 
 fn texts() -> Texts {
-    Texts {
-        emergency_number: "999".into(),
-        urgent_line: "NHS 111".into(),
-        units: Vec::new(),
-    }
+    Texts::builtin(kb())
 }
 
 /// Run a body that must be refused, and time it.

@@ -45,11 +45,7 @@ fn seeds() -> impl Strategy<Value = Vec<u32>> {
 }
 
 fn texts() -> Texts {
-    Texts {
-        emergency_number: "999".into(),
-        urgent_line: "NHS 111".into(),
-        units: Vec::new(),
-    }
+    Texts::builtin(kb())
 }
 
 fn body(kb: &'static KnowledgeBase, answers: &Answers, audience: Audience) -> serde_json::Value {

@@ -375,3 +375,77 @@ fn an_answer_unit_without_a_conversion_or_a_question_is_refused() {
     let problems = broken("vocabulary.toml", "unit = \"st\"", "unit = \"lb\"");
     has(&problems, "vocabulary.toml", "weight_kg", "listed twice");
 }
+
+#[test]
+fn a_misspelt_placeholder_is_refused() {
+    // Served as written, the patient would read "{emergency_numbr}" instead of a number.
+    let problems = broken(
+        "knowledge_base.toml",
+        "call {emergency_number} now.\"",
+        "call {emergency_numbr} now.\"",
+    );
+    has(
+        &problems,
+        "knowledge_base.toml",
+        "",
+        "disclaimer: `{emergency_numbr}` is not a placeholder",
+    );
+}
+
+#[test]
+fn a_placeholder_in_a_text_that_is_not_filled_is_refused() {
+    // Questions are served as written.
+    let problems = broken(
+        "vocabulary.toml",
+        "question = \"How old are you",
+        "question = \"Ask your {primary_care_doctor}: how old are you",
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.message.contains("code.age_years.question")
+                && p.message.contains("filled only in")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn care_setting_words_are_checked() {
+    let problems = broken(
+        "knowledge_base.toml",
+        "primary_care_doctor = \"GP\"",
+        "primary_care_doctor = \"{urgent_line}\"",
+    );
+    has(
+        &problems,
+        "knowledge_base.toml",
+        "care_settings.uk",
+        "must not contain",
+    );
+    let problems = broken("knowledge_base.toml", "id = \"us\"", "id = \"uk\"");
+    has(
+        &problems,
+        "knowledge_base.toml",
+        "care_settings.uk",
+        "listed twice",
+    );
+}
+
+#[test]
+fn care_placeholders_need_a_care_setting() {
+    let mut files = files();
+    let entry = files
+        .iter_mut()
+        .find(|(n, _)| n == "knowledge_base.toml")
+        .unwrap();
+    let start = entry.1.find("[[care_settings]]").unwrap();
+    let end = entry.1.find("[[question_reasons]]").unwrap();
+    entry.1.replace_range(start..end, "");
+    let problems = load_from_files(&files).unwrap_err().problems;
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.message.contains("needs at least one [[care_settings]]")),
+        "{problems:?}"
+    );
+}

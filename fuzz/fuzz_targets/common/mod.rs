@@ -20,11 +20,7 @@ pub fn kb() -> &'static KnowledgeBase {
 
 pub fn texts() -> &'static Texts {
     static TEXTS: OnceLock<Texts> = OnceLock::new();
-    TEXTS.get_or_init(|| Texts {
-        emergency_number: "999".to_owned(),
-        urgent_line: "NHS 111".to_owned(),
-        units: Vec::new(),
-    })
+    TEXTS.get_or_init(|| Texts::builtin(kb()))
 }
 
 /// The rank the API gives each level name (`TriageDto::rank`).
