@@ -53,6 +53,18 @@ for path in sorted(glob.glob("tests/cases/*.json")):
     name = os.path.splitext(os.path.basename(path))[0]
     with open(f"fuzz/seeds/triage_bytes/{name}.json", "w", encoding="utf-8") as out:
         json.dump(request, out, separators=(",", ":"))
+# Inputs the fuzzer once found slow or wrong: each must now pass within -timeout below.
+for path in sorted(glob.glob("fuzz/regressions/triage_bytes/*")):
+    with open(path, "rb") as f, open(f"fuzz/seeds/triage_bytes/regression_{os.path.basename(path)}", "wb") as out:
+        out.write(f.read())
+# The two 64 KiB bodies of tests/engine/fuzz_regressions.rs (one long unknown key; 1,200
+# code-length unknown keys), made here rather than committed.
+long_key = "a" * (64 * 1024 - 40)
+many = ",".join(f'"saddle_numb{i:04}":"present"' for i in range(1200))
+for name, body in [("regression_long_key.json", f'{{"answers":{{"age_years":40,"sex":"male","{long_key}":"present"}}}}'),
+                   ("regression_many_keys.json", f'{{"answers":{{"age_years":40,"sex":"male",{many}}}}}')]:
+    with open(f"fuzz/seeds/triage_bytes/{name}", "w", encoding="utf-8") as out:
+        out.write(body)
 words = set()
 with open("config/rules/vocabulary.toml", encoding="utf-8") as f:
     for line in f:

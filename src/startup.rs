@@ -122,14 +122,16 @@ impl Application {
         }
         let doc = openapi::document(&kb);
         let openapi_json = openapi::to_json(&doc).map_err(std::io::Error::other)?;
+        let texts = Texts::new(
+            &kb,
+            settings.texts.emergency_number.clone(),
+            settings.texts.urgent_line.clone(),
+            settings.locale.units.clone(),
+            care,
+        );
         let state = web::Data::new(AppState {
             kb,
-            texts: Texts {
-                emergency_number: settings.texts.emergency_number.clone(),
-                urgent_line: settings.texts.urgent_line.clone(),
-                units: settings.locale.units.clone(),
-                care,
-            },
+            texts,
             body_limit: settings.server.body_limit_bytes,
             body_timeout: Duration::from_secs(settings.server.request_timeout_secs.max(1)),
             openapi_json,

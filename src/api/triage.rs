@@ -89,7 +89,7 @@ pub async fn triage(
 /// response. Pure apart from the new assessment id; the fuzz target drives it directly.
 pub fn triage_body<'a>(
     kb: &'a KnowledgeBase,
-    texts: &Texts,
+    texts: &'a Texts,
     body: &[u8],
 ) -> Result<TriageResponse<'a>, ApiError> {
     triage_body_with_headers(kb, texts, body, None).map(|(response, _)| response)
@@ -99,7 +99,7 @@ pub fn triage_body<'a>(
 /// deprecated codes or values.
 pub fn triage_body_with_headers<'a>(
     kb: &'a KnowledgeBase,
-    texts: &Texts,
+    texts: &'a Texts,
     body: &[u8],
     accept_language: Option<&str>,
 ) -> Result<(TriageResponse<'a>, Option<DeprecationHeaders>), ApiError> {

@@ -30,9 +30,10 @@ pub fn cards_example() -> Value {
     let Some(kb) = crate::fhir_resources::examples::embedded() else {
         return Value::Null;
     };
+    let texts = crate::view::dto::Texts::builtin(kb);
     let Ok((response, _)) = crate::fhir_resources::assess_questionnaire_response(
         kb,
-        &crate::view::dto::Texts::builtin(kb),
+        &texts,
         &example_qr(),
         crate::engine::Audience::Clinician,
         crate::fhir_resources::examples::EXAMPLE_ASSESSMENT_ID.to_owned(),

@@ -175,9 +175,10 @@ pub fn guidance_response(screened: bool) -> Value {
         return Value::Null;
     };
     let qr = with_subject(questionnaire_response(kb, &example_answers(screened)));
+    let texts = Texts::builtin(kb);
     let Ok((response, mapped)) = super::assess_questionnaire_response(
         kb,
-        &Texts::builtin(kb),
+        &texts,
         &qr,
         Audience::Patient,
         EXAMPLE_ASSESSMENT_ID.to_owned(),

@@ -161,7 +161,7 @@ fn parameters(r: &TriageResponse<'_>) -> Value {
     for q in &r.completeness.questions {
         p.push(Some(part(
             "missing_screen",
-            vec![code("code", q.code), string("question", q.question)],
+            vec![code("code", q.code), string("question", &q.question)],
         )));
     }
     p.push(string("disclaimer", &r.disclaimer));

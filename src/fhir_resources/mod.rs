@@ -22,7 +22,7 @@ use mapping::{map_response, Mapped, QrError};
 /// like `POST /v1/triage`; used by `$triage` and by CDS Hooks.
 pub fn assess_questionnaire_response<'a>(
     kb: &'a KnowledgeBase,
-    texts: &Texts,
+    texts: &'a Texts,
     qr: &Value,
     audience: Audience,
     assessment_id: String,

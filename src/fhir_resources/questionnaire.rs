@@ -302,7 +302,7 @@ pub fn questionnaire(kb: &KnowledgeBase, texts: &Texts) -> Value {
              the triage level at consultation_24 or above. {}",
             kb.version,
             kb.digest,
-            texts.fill(&crate::view::language::Lang::english(), &kb.disclaimer)
+            texts.text(crate::knowledge::i18n::SOURCE_LANGUAGE, &kb.disclaimer)
         ),
         "item": groups,
     })

@@ -292,6 +292,25 @@ pub fn compile_catalogs(
                 },
             );
         }
+        // A translated text filled with English care words would mix two languages.
+        let uses_care_words = texts.values().any(|t| {
+            placeholders(&t.text)
+                .iter()
+                .any(|p| p.starts_with("primary_care"))
+        });
+        if uses_care_words {
+            for c in &kb.care_settings {
+                for field in ["primary_care_doctor", "primary_care_practice"] {
+                    let key = format!("care_setting.{}.{field}", c.id);
+                    if !texts.contains_key(&key) {
+                        problem(
+                            &key,
+                            "missing: this catalog's texts use care-setting words, so it must translate every one".to_owned(),
+                        );
+                    }
+                }
+            }
+        }
         catalogs.push(Catalog {
             language: raw.language,
             texts,

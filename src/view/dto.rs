@@ -16,6 +16,10 @@ use crate::knowledge::{
 };
 
 use super::language::Lang;
+use super::rendered::{JsonText, Rendered};
+use crate::knowledge::i18n::SOURCE_LANGUAGE;
+use serde_json::value::RawValue;
+use std::sync::Arc;
 
 /// `POST /v1/triage` request body.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -77,7 +81,7 @@ fn answers_ref() -> utoipa::openapi::Ref {
     utoipa::openapi::Ref::from_schema_name("Answers")
 }
 
-/// Placeholder values filled into patient texts.
+/// Placeholder values filled into patient texts, and every text rendered with them.
 #[derive(Debug, Clone)]
 pub struct Texts {
     pub emergency_number: String,
@@ -87,25 +91,83 @@ pub struct Texts {
     /// The deployment's words for where to get care (`locale.care_setting`); `None` only for
     /// a knowledge base without care settings (whose texts then use none of their placeholders).
     pub care: Option<CareSetting>,
+    /// The care-setting words per language: (language, doctor, practice), English first.
+    care_words: Vec<(String, String, String)>,
+    rendered: Arc<Rendered>,
 }
 
 impl Texts {
+    /// The texts of a deployment, every knowledge-base text rendered with them.
+    pub fn new(
+        kb: &KnowledgeBase,
+        emergency_number: String,
+        urgent_line: String,
+        units: Vec<String>,
+        care: Option<CareSetting>,
+    ) -> Texts {
+        let mut care_words = Vec::new();
+        if let Some(c) = &care {
+            care_words.push((
+                SOURCE_LANGUAGE.to_owned(),
+                c.primary_care_doctor.clone(),
+                c.primary_care_practice.clone(),
+            ));
+            for catalog in &kb.languages {
+                let word = |field: &str, english: &str| {
+                    catalog
+                        .get(&format!("care_setting.{}.{field}", c.id))
+                        .map_or_else(|| english.to_owned(), |t| t.text.clone())
+                };
+                care_words.push((
+                    catalog.language.clone(),
+                    word("primary_care_doctor", &c.primary_care_doctor),
+                    word("primary_care_practice", &c.primary_care_practice),
+                ));
+            }
+        }
+        let mut texts = Texts {
+            emergency_number,
+            urgent_line,
+            units,
+            care,
+            care_words,
+            rendered: Arc::new(Rendered::default()),
+        };
+        texts.rendered = Arc::new(Rendered::new(kb, |language, text| {
+            texts.fill(language, text).into_owned()
+        }));
+        texts
+    }
+
     /// The texts of the built-in configuration (999, NHS 111, the knowledge base's first care
     /// setting), for examples and tests.
     pub fn builtin(kb: &KnowledgeBase) -> Texts {
-        Texts {
-            emergency_number: "999".to_owned(),
-            urgent_line: "NHS 111".to_owned(),
-            units: Vec::new(),
-            care: kb.care_settings.first().cloned(),
-        }
+        Texts::new(
+            kb,
+            "999".to_owned(),
+            "NHS 111".to_owned(),
+            Vec::new(),
+            kb.care_settings.first().cloned(),
+        )
     }
 
-    /// `text` with every placeholder of [`PLACEHOLDERS`] replaced, care-setting words in the
-    /// response's language. One pass from brace to brace: an inserted value is never read
-    /// again, so a value cannot bring in a placeholder. This runs for most texts of every
-    /// response, so a text without a brace is returned as it is, unallocated.
-    pub fn fill<'t>(&self, lang: &Lang<'_>, text: &'t str) -> Cow<'t, str> {
+    /// A knowledge-base text as served: rendered at start-up, or filled now in the words of
+    /// `language` when it was not.
+    pub fn text<'t>(&'t self, language: &str, text: &'t str) -> JsonText<'t> {
+        self.rendered
+            .text(text)
+            .unwrap_or_else(|| JsonText::Plain(self.fill(language, text)))
+    }
+
+    /// Source `index` of `kb` as JSON, when rendered for this knowledge base.
+    pub fn source(&self, kb: &KnowledgeBase, index: usize) -> Option<&RawValue> {
+        self.rendered.source(kb, index)
+    }
+
+    /// `text` with every placeholder of [`PLACEHOLDERS`] replaced, care-setting words in
+    /// `language`. One pass from brace to brace: an inserted value is never read again, so a
+    /// value cannot bring in a placeholder. A text without a brace is returned unallocated.
+    pub fn fill<'t>(&self, language: &str, text: &'t str) -> Cow<'t, str> {
         let Some(first) = text.find('{') else {
             return Cow::Borrowed(text);
         };
@@ -113,7 +175,7 @@ impl Texts {
         let mut copied = 0; // text[..copied] is in `out`
         let mut at = Some(first);
         while let Some(i) = at {
-            let next = match self.placeholder_at(lang, &text[i..]) {
+            let next = match self.placeholder_at(language, &text[i..]) {
                 Some((len, with)) => {
                     let out = out.get_or_insert_with(|| String::with_capacity(text.len() + 16));
                     out.push_str(&text[copied..i]);
@@ -135,7 +197,7 @@ impl Texts {
     }
 
     /// The length of the placeholder `rest` starts with, and its value.
-    fn placeholder_at<'w>(&'w self, lang: &Lang<'w>, rest: &str) -> Option<(usize, &'w str)> {
+    fn placeholder_at(&self, language: &str, rest: &str) -> Option<(usize, &str)> {
         const EMERGENCY: &str = "{emergency_number}";
         const URGENT: &str = "{urgent_line}";
         const DOCTOR: &str = "{primary_care_doctor}";
@@ -146,28 +208,20 @@ impl Texts {
         if rest.starts_with(URGENT) {
             return Some((URGENT.len(), &self.urgent_line));
         }
-        let care = self.care.as_ref()?;
-        let (len, field, english) = if rest.starts_with(DOCTOR) {
-            (
-                DOCTOR.len(),
-                "primary_care_doctor",
-                &care.primary_care_doctor,
-            )
-        } else if rest.starts_with(PRACTICE) {
-            (
-                PRACTICE.len(),
-                "primary_care_practice",
-                &care.primary_care_practice,
-            )
-        } else {
+        let doctor = rest.starts_with(DOCTOR);
+        if !doctor && !rest.starts_with(PRACTICE) {
             return None;
-        };
-        let (word, _) = lang.text(
-            || format!("care_setting.{}.{field}", care.id),
-            english.as_str(),
-            care.review,
-        );
-        Some((len, word))
+        }
+        let (_, in_doctor, in_practice) = self
+            .care_words
+            .iter()
+            .find(|(l, _, _)| l == language)
+            .or_else(|| self.care_words.first())?;
+        Some(if doctor {
+            (DOCTOR.len(), in_doctor.as_str())
+        } else {
+            (PRACTICE.len(), in_practice.as_str())
+        })
     }
 }
 
@@ -181,7 +235,7 @@ pub struct KnowledgeBaseRef<'a> {
     pub digest: &'a str,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, ToSchema)]
 pub struct SourceDto<'a> {
     /// Source id, as listed by `GET /v1/knowledge-base`.
     pub id: &'a str,
@@ -189,6 +243,23 @@ pub struct SourceDto<'a> {
     pub title: &'a str,
     /// Where to read it (a URL, or a `urn:` for sources not published online).
     pub url: &'a str,
+    /// The same three fields as JSON, rendered at start-up.
+    #[schema(ignore)]
+    pub rendered: Option<&'a RawValue>,
+}
+
+impl Serialize for SourceDto<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        if let Some(json) = self.rendered {
+            return json.serialize(serializer);
+        }
+        let mut s = serializer.serialize_struct("SourceDto", 3)?;
+        s.serialize_field("id", self.id)?;
+        s.serialize_field("title", self.title)?;
+        s.serialize_field("url", self.url)?;
+        s.end()
+    }
 }
 
 impl<'a> From<&'a Source> for SourceDto<'a> {
@@ -197,6 +268,7 @@ impl<'a> From<&'a Source> for SourceDto<'a> {
             id: &s.id,
             title: &s.title,
             url: &s.url,
+            rendered: None,
         }
     }
 }
@@ -298,7 +370,8 @@ pub struct TriageDto<'a> {
     /// Where to go, most urgent first (`ambulance`, `emergency_department`, `urgent_care`, `gp`, `physiotherapy`, `pharmacist`).
     pub care_settings: Vec<&'static str>,
     /// What to do, in plain words, in the response's language; show it first.
-    pub action: Cow<'a, str>,
+    #[schema(value_type = String)]
+    pub action: JsonText<'a>,
     /// Review status of `action`: `draft` until a clinician signs it off.
     #[schema(value_type = ReviewDto)]
     pub action_review: &'static str,
@@ -327,7 +400,8 @@ pub struct RedFlagDto<'a> {
     /// Conditions this rule screens for (clinical ids, not diagnoses).
     pub screens_for: &'a [String],
     /// What the person is told about this finding, in plain words and in the response's language.
-    pub patient_text: Cow<'a, str>,
+    #[schema(value_type = String)]
+    pub patient_text: JsonText<'a>,
     /// Clinician audience only.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
@@ -392,7 +466,8 @@ pub struct AdviceDto<'a> {
     #[schema(example = "ADV-A3")]
     pub id: &'a str,
     /// The advice, in the response's language.
-    pub text: Cow<'a, str>,
+    #[schema(value_type = String)]
+    pub text: JsonText<'a>,
     /// Guidance the advice is drawn from.
     pub sources: Vec<SourceDto<'a>>,
     /// Review status of `text`.
@@ -413,7 +488,8 @@ pub struct MedicationDto<'a> {
     /// `completeness.medicine_questions`).
     pub because: Vec<&'a str>,
     /// What to tell the person about this option, in the response's language.
-    pub text: Cow<'a, str>,
+    #[schema(value_type = String)]
+    pub text: JsonText<'a>,
     /// Needs a prescription (never an over-the-counter suggestion).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub prescription_only: bool,
@@ -452,7 +528,8 @@ pub struct SafetyNetDto<'a> {
     #[schema(example = "SN-EMERGENCY")]
     pub id: &'a str,
     /// When to seek help sooner, in the response's language.
-    pub text: Cow<'a, str>,
+    #[schema(value_type = String)]
+    pub text: JsonText<'a>,
     /// Review status of `text`.
     #[schema(value_type = ReviewDto)]
     pub review: &'static str,
@@ -463,7 +540,8 @@ pub struct QuestionDto<'a> {
     /// The answer code of the unanswered screen.
     pub code: &'a str,
     /// The question to ask, in the response's language.
-    pub question: &'a str,
+    #[schema(value_type = String)]
+    pub question: JsonText<'a>,
     /// What the screen rules out.
     pub screens_for: &'a [String],
     /// Review status of `question`.
@@ -528,7 +606,8 @@ pub struct TriageResponse<'a> {
     /// Whether every required safety screen was ruled out, and the questions still open.
     pub completeness: CompletenessDto<'a>,
     /// Decision support, not a diagnosis: show it with every result.
-    pub disclaimer: Cow<'a, str>,
+    #[schema(value_type = String)]
+    pub disclaimer: JsonText<'a>,
     /// Review status of `disclaimer`.
     #[schema(value_type = ReviewDto)]
     pub disclaimer_review: &'static str,
@@ -576,7 +655,8 @@ pub struct NextQuestionDto<'a> {
     #[schema(example = "saddle_numbness")]
     pub code: &'a str,
     /// The question, in the response's language.
-    pub question: &'a str,
+    #[schema(value_type = String)]
+    pub question: JsonText<'a>,
     /// How to answer it: type, allowed values and their labels, or range and unit.
     #[serde(flatten)]
     pub answer: AnswerShape<'a>,
@@ -586,7 +666,8 @@ pub struct NextQuestionDto<'a> {
     #[schema(value_type = QuestionReasonDto)]
     pub reason: &'static str,
     /// The reason in plain words, for the person answering.
-    pub why: Cow<'a, str>,
+    #[schema(value_type = String)]
+    pub why: JsonText<'a>,
     /// Rule, floor, medicine option or cause ids whose outcome this answer could change.
     pub could_change: Vec<&'a str>,
     /// Review status of the texts shown (`draft` if any of them is).
@@ -713,10 +794,13 @@ pub fn deprecation_headers(kb: &KnowledgeBase, answers: &Answers) -> Option<Depr
     })
 }
 
-fn sources<'a>(kb: &'a KnowledgeBase, ids: &[usize]) -> Vec<SourceDto<'a>> {
+fn sources<'a>(kb: &'a KnowledgeBase, texts: &'a Texts, ids: &[usize]) -> Vec<SourceDto<'a>> {
     ids.iter()
-        .filter_map(|i| kb.sources.get(*i))
-        .map(SourceDto::from)
+        .filter_map(|&i| {
+            let mut dto = SourceDto::from(kb.sources.get(i)?);
+            dto.rendered = texts.source(kb, i);
+            Some(dto)
+        })
         .collect()
 }
 
@@ -725,7 +809,7 @@ impl<'a> TriageResponse<'a> {
     pub fn build(
         kb: &'a KnowledgeBase,
         a: &Assessment<'a>,
-        texts: &Texts,
+        texts: &'a Texts,
         assessment_id: String,
     ) -> TriageResponse<'a> {
         TriageResponse::build_in(kb, a, texts, assessment_id, &Lang::english())
@@ -735,7 +819,7 @@ impl<'a> TriageResponse<'a> {
     pub fn build_in(
         kb: &'a KnowledgeBase,
         a: &Assessment<'a>,
-        texts: &Texts,
+        texts: &'a Texts,
         assessment_id: String,
         lang: &Lang<'a>,
     ) -> TriageResponse<'a> {
@@ -773,7 +857,7 @@ impl<'a> TriageResponse<'a> {
                 rank: a.level.rank(),
                 timeframe: a.timeframe.as_str(),
                 care_settings: a.care_settings.clone(),
-                action: texts.fill(lang, action),
+                action: texts.text(lang.code, action),
                 action_review: action_review.as_str(),
                 decided_by: a.decided_by.clone(),
                 remote_consult_suitable: a.remote_consult_suitable,
@@ -798,9 +882,9 @@ impl<'a> TriageResponse<'a> {
                             .then(|| r.timeframe.as_str()),
                         triggered_by: f.triggered_by.iter().map(|id| code(*id)).collect(),
                         screens_for: &r.screens_for,
-                        patient_text: texts.fill(lang, patient_text),
+                        patient_text: texts.text(lang.code, patient_text),
                         clinician_text: clinician.then_some(r.clinician_text.as_str()),
-                        sources: sources(kb, &r.sources),
+                        sources: sources(kb, texts, &r.sources),
                         display_order: f.display_order,
                         primary: f.primary,
                         review: least_reviewed(title_review, text_review),
@@ -848,8 +932,8 @@ impl<'a> TriageResponse<'a> {
                         lang.text(|| format!("advice.{}.text", b.id), &b.text, b.review);
                     AdviceDto {
                         id: &b.id,
-                        text: texts.fill(lang, text),
-                        sources: sources(kb, &b.sources),
+                        text: texts.text(lang.code, text),
+                        sources: sources(kb, texts, &b.sources),
                         review: review.as_str(),
                     }
                 })
@@ -873,7 +957,7 @@ impl<'a> TriageResponse<'a> {
                     let (text, review) = match m.status {
                         MedStatus::Suppress => {
                             let (t, r) = shared("suppress_text", &medicine_texts.suppress_text);
-                            (texts.fill(lang, t), r.as_str())
+                            (texts.text(lang.code, t), r.as_str())
                         }
                         MedStatus::Caution | MedStatus::AskFirst => {
                             let (prefix, r) = if m.status == MedStatus::Caution {
@@ -882,11 +966,15 @@ impl<'a> TriageResponse<'a> {
                                 shared("ask_first_prefix", &medicine_texts.ask_first_prefix)
                             };
                             (
-                                Cow::Owned(format!("{} {}", prefix.trim(), texts.fill(lang, own))),
+                                JsonText::from(format!(
+                                    "{} {}",
+                                    prefix.trim(),
+                                    texts.text(lang.code, own)
+                                )),
                                 least_reviewed(own_review, r),
                             )
                         }
-                        MedStatus::Suggest => (texts.fill(lang, own), own_review.as_str()),
+                        MedStatus::Suggest => (texts.text(lang.code, own), own_review.as_str()),
                     };
                     MedicationDto {
                         option: &m.medicine.id,
@@ -905,9 +993,9 @@ impl<'a> TriageResponse<'a> {
                 .map(|b| {
                     let (own, review) =
                         lang.text(|| format!("safety_net.{}.text", b.id), &b.text, b.review);
-                    let filled = texts.fill(lang, own);
+                    let filled = texts.text(lang.code, own);
                     let text = if filled.contains("{unscreened}") {
-                        Cow::Owned(filled.replace("{unscreened}", &unscreened.join(" ")))
+                        JsonText::from(filled.replace("{unscreened}", &unscreened.join(" ")))
                     } else {
                         filled
                     };
@@ -929,7 +1017,7 @@ impl<'a> TriageResponse<'a> {
                         let (question, review) = question(*id);
                         QuestionDto {
                             code: &def.code,
-                            question,
+                            question: texts.text(lang.code, question),
                             screens_for: &def.screens_for,
                             review: review.as_str(),
                         }
@@ -942,7 +1030,7 @@ impl<'a> TriageResponse<'a> {
                 .iter()
                 .map(|q| next_question(kb, q, lang, texts))
                 .collect(),
-            disclaimer: texts.fill(lang, disclaimer),
+            disclaimer: texts.text(lang.code, disclaimer),
             disclaimer_review: disclaimer_review.as_str(),
             warnings: Vec::new(),
             language: LanguageDto {
@@ -1096,7 +1184,7 @@ fn next_question<'a>(
     kb: &'a KnowledgeBase,
     q: &NextQuestion<'a>,
     lang: &Lang<'a>,
-    texts: &Texts,
+    texts: &'a Texts,
 ) -> NextQuestionDto<'a> {
     let def = kb.vocabulary.code(q.code);
     let (question, question_review) = question_of(def, lang, &texts.units);
@@ -1112,10 +1200,10 @@ fn next_question<'a>(
     let labels_review = shape.labels_review;
     NextQuestionDto {
         code: &def.code,
-        question,
+        question: texts.text(lang.code, question),
         answer: shape,
         reason: q.reason.as_str(),
-        why: texts.fill(lang, why),
+        why: texts.text(lang.code, why),
         could_change: q.for_ids.clone(),
         review: least_reviewed(
             question_review,
@@ -1304,30 +1392,29 @@ pub fn review(r: Review) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::Texts;
-    use crate::knowledge::{CareSetting, Review};
-    use crate::view::language::Lang;
+    use crate::knowledge::{KnowledgeBase, RuleSource};
 
-    fn texts(emergency_number: &str, urgent_line: &str) -> Texts {
-        Texts {
-            emergency_number: emergency_number.to_owned(),
-            urgent_line: urgent_line.to_owned(),
-            units: Vec::new(),
-            care: Some(CareSetting {
-                id: "uk".to_owned(),
-                description: String::new(),
-                primary_care_doctor: "GP".to_owned(),
-                primary_care_practice: "GP practice".to_owned(),
-                review: Review::Draft,
-            }),
-        }
+    fn kb() -> KnowledgeBase {
+        crate::knowledge::load(&RuleSource::Embedded).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn texts(kb: &KnowledgeBase, emergency_number: &str, urgent_line: &str) -> Texts {
+        Texts::new(
+            kb,
+            emergency_number.to_owned(),
+            urgent_line.to_owned(),
+            Vec::new(),
+            kb.care_settings.first().cloned(),
+        )
     }
 
     #[test]
     fn fill_replaces_every_placeholder_like_replace_calls() {
+        let kb = kb();
         let all = [
-            texts("999", "NHS 111"),
-            texts("", "111"),
-            texts("112 / 999", ""),
+            texts(&kb, "999", "NHS 111"),
+            texts(&kb, "", "111"),
+            texts(&kb, "112 / 999", ""),
         ];
         let samples = [
             "",
@@ -1341,7 +1428,6 @@ mod tests {
             "a {b} {urgent_line}{urgent_line} \u{e9} é {emergency_number}",
             "ask your {primary_care_practice} or see a {primary_care_doctor}{primary_care_doctor",
         ];
-        let english = Lang::english();
         for t in &all {
             for s in samples {
                 let expected = s
@@ -1349,23 +1435,45 @@ mod tests {
                     .replace("{urgent_line}", &t.urgent_line)
                     .replace("{primary_care_practice}", "GP practice")
                     .replace("{primary_care_doctor}", "GP");
-                assert_eq!(t.fill(&english, s), expected, "{s:?}");
+                assert_eq!(t.fill("en", s), expected, "{s:?}");
             }
         }
+        // In Spanish, the Spanish words.
+        assert_eq!(
+            all[0].fill("es", "su {primary_care_practice}"),
+            "su centro de salud"
+        );
     }
 
     #[test]
     fn an_inserted_value_is_never_read_again() {
-        let t = texts("{urgent_line}", "{emergency_number}");
+        let kb = kb();
+        let t = texts(&kb, "{urgent_line}", "{emergency_number}");
         assert_eq!(
-            t.fill(&Lang::english(), "{emergency_number} {urgent_line}"),
+            t.fill("en", "{emergency_number} {urgent_line}"),
             "{urgent_line} {emergency_number}"
         );
     }
 
     #[test]
     fn a_text_without_placeholders_is_not_copied() {
-        let filled = texts("999", "111").fill(&Lang::english(), "rest and keep moving");
+        let kb = kb();
+        let filled = texts(&kb, "999", "111").fill("en", "rest and keep moving");
         assert!(matches!(filled, std::borrow::Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn rendered_texts_are_the_filled_texts() {
+        let kb = kb();
+        let t = texts(&kb, "112", "116 117");
+        let served = t.text("en", &kb.disclaimer);
+        assert!(matches!(served, super::JsonText::Rendered(..)));
+        assert_eq!(served.as_str(), t.fill("en", &kb.disclaimer));
+        assert!(served.contains("112"));
+        // A text that is not the knowledge base's is filled as it is served.
+        let other = String::from("call {emergency_number}");
+        let served = t.text("en", &other);
+        assert!(matches!(served, super::JsonText::Plain(_)));
+        assert_eq!(served.as_str(), "call 112");
     }
 }

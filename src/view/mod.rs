@@ -3,3 +3,4 @@
 
 pub mod dto;
 pub mod language;
+pub mod rendered;

@@ -44,13 +44,15 @@ fn seeds() -> impl Strategy<Value = Vec<u32>> {
     prop::collection::vec(any::<u32>(), kb().vocabulary.codes.len())
 }
 
-fn texts() -> Texts {
-    Texts::builtin(kb())
+/// Rendered once: every knowledge-base text is filled and escaped when `Texts` is made.
+fn texts() -> &'static Texts {
+    static TEXTS: std::sync::OnceLock<Texts> = std::sync::OnceLock::new();
+    TEXTS.get_or_init(|| Texts::builtin(kb()))
 }
 
 fn body(kb: &'static KnowledgeBase, answers: &Answers, audience: Audience) -> serde_json::Value {
     let a = assess(kb, answers, audience);
-    serde_json::to_value(TriageResponse::build(kb, &a, &texts(), "fixed".into())).unwrap()
+    serde_json::to_value(TriageResponse::build(kb, &a, texts(), "fixed".into())).unwrap()
 }
 
 proptest! {

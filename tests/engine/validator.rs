@@ -449,3 +449,18 @@ fn care_placeholders_need_a_care_setting() {
         "{problems:?}"
     );
 }
+
+#[test]
+fn a_catalog_that_uses_care_words_must_translate_them() {
+    let problems = broken(
+        "i18n/es.toml",
+        "key = \"care_setting.us.primary_care_practice\"",
+        "key = \"care_setting.us.primary_care_practise\"",
+    );
+    has(
+        &problems,
+        "i18n/es.toml",
+        "care_setting.us.primary_care_practice",
+        "must translate every one",
+    );
+}
