@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # HTTP benchmark of POST /v1/triage against the framework ceiling (examples/ceiling.rs),
-# in one run, on 127.0.0.1 only. Prints requests/s, p50, p99, errors for both and the
-# ratio, the real server's peak RSS under load (VmHWM) and its start → /ready time.
+# in three alternating rounds, on 127.0.0.1 only. Prints requests/s, p50, p99, errors for both
+# and the ratio (each round and the medians), the real server's peak RSS under load (VmHWM) and its start → /ready time.
 #
 #   bash scripts/bench-http.sh
 #
@@ -9,11 +9,14 @@
 #   CASE=tests/cases/01_lifted_sofa_spasm.json   golden case whose `request` is the body
 #   DURATION=15s  WARMUP=5s  THREADS=2  CONNECTIONS=64   wrk settings (same for both)
 #   STARTS=5      start-up measurements (median reported)
+#   RUNS=3        alternating service/ceiling rounds (medians reported)
 #   SKIP_BUILD=1  use the binaries already built (SERVER=…, CEILING=… to pick others)
 # The service runs with its defaults (config/default.toml: info logs, workers = one per
 # core); its logs go to /dev/null (formatted, not stored).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+# Start-up is timed by polling /ready: poll finely, or the figure is the poll interval.
+export READY_POLL_S=0.002
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -23,6 +26,7 @@ WARMUP=${WARMUP:-5s}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-64}
 STARTS=${STARTS:-5}
+RUNS=${RUNS:-3}
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 SERVER=${SERVER:-$TARGET_DIR/release/spasm-triage}
 CEILING=${CEILING:-$TARGET_DIR/release/examples/ceiling}
@@ -121,33 +125,53 @@ field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" ${1#RESULT }"; }
 echo "warming up both servers ($WARMUP each)..." >&2
 run_wrk "$real_port" "$WARMUP" >/dev/null
 run_wrk "$ceiling_port" "$WARMUP" >/dev/null
-echo "measuring /v1/triage ($DURATION)..." >&2
-c0=$(cpu_us "$real_pid")
-real=$(run_wrk "$real_port" "$DURATION")
-real_cpu=$(($(cpu_us "$real_pid") - c0))
+# Alternating rounds (service, ceiling, service, ...), so that a change in what else the
+# machine is doing falls on both; the figures reported are the medians over the rounds.
+reals=() ceilings=() real_cpus=() ceiling_cpus=()
+for round in $(seq "$RUNS"); do
+    echo "round $round of $RUNS: /v1/triage, then the ceiling ($DURATION each)..." >&2
+    c0=$(cpu_us "$real_pid")
+    reals+=("$(run_wrk "$real_port" "$DURATION")")
+    real_cpus+=($(($(cpu_us "$real_pid") - c0)))
+    c0=$(cpu_us "$ceiling_pid")
+    ceilings+=("$(run_wrk "$ceiling_port" "$DURATION")")
+    ceiling_cpus+=($(($(cpu_us "$ceiling_pid") - c0)))
+done
 rss_peak_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$real_pid/status")
-echo "measuring the ceiling ($DURATION)..." >&2
-c0=$(cpu_us "$ceiling_pid")
-ceiling=$(run_wrk "$ceiling_port" "$DURATION")
-ceiling_cpu=$(($(cpu_us "$ceiling_pid") - c0))
 
-ratio=$(awk -v a="$(field "$real" rps)" -v b="$(field "$ceiling" rps)" 'BEGIN { printf "%.2f", a / b }')
 errors() { echo $(($(field "$1" connect) + $(field "$1" read) + $(field "$1" write) + $(field "$1" timeout))); }
+median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 echo
 echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 echo "body: $CASE ($(wc -c <"$BODY_FILE") B in); response $real_bytes B (service), $ceiling_bytes B (ceiling)"
-echo "wrk: $THREADS threads, $CONNECTIONS connections, $DURATION after a $WARMUP warm-up each"
+echo "wrk: $THREADS threads, $CONNECTIONS connections, $DURATION per run after a $WARMUP warm-up each; $RUNS alternating rounds"
 echo
-printf '%-10s %9s %8s %8s %8s %9s %7s %8s %12s\n' server 'req/s' 'p50 ms' 'p99 ms' 'max ms' requests errors 'non-2xx' 'CPU µs/req'
-for name in service ceiling; do
-    if [[ $name == service ]]; then r=$real cpu=$real_cpu; else r=$ceiling cpu=$ceiling_cpu; fi
-    printf '%-10s %9s %8s %8s %8s %9s %7s %8s %11s\n' "$name" "$(field "$r" rps)" "$(field "$r" p50_ms)" \
-        "$(field "$r" p99_ms)" "$(field "$r" max_ms)" "$(field "$r" requests)" "$(errors "$r")" "$(field "$r" status)" \
-        "$(awk -v c="$cpu" -v n="$(field "$r" requests)" 'BEGIN { printf "%.1f", c / n }')"
+printf '%-6s %-10s %9s %8s %8s %8s %9s %7s %8s %12s\n' round server 'req/s' 'p50 ms' 'p99 ms' 'max ms' requests errors 'non-2xx' 'CPU µs/req'
+ratios=() total_errors=0 total_non2xx=0
+for i in $(seq 0 $((RUNS - 1))); do
+    for name in service ceiling; do
+        if [[ $name == service ]]; then r=${reals[$i]} cpu=${real_cpus[$i]}; else r=${ceilings[$i]} cpu=${ceiling_cpus[$i]}; fi
+        total_errors=$((total_errors + $(errors "$r")))
+        total_non2xx=$((total_non2xx + $(field "$r" status)))
+        printf '%-6s %-10s %9s %8s %8s %8s %9s %7s %8s %11s\n' "$((i + 1))" "$name" "$(field "$r" rps)" "$(field "$r" p50_ms)" \
+            "$(field "$r" p99_ms)" "$(field "$r" max_ms)" "$(field "$r" requests)" "$(errors "$r")" "$(field "$r" status)" \
+            "$(awk -v c="$cpu" -v n="$(field "$r" requests)" 'BEGIN { printf "%.1f", c / n }')"
+    done
+    ratios+=("$(awk -v a="$(field "${reals[$i]}" rps)" -v b="$(field "${ceilings[$i]}" rps)" 'BEGIN { printf "%.3f", a / b }')")
 done
+per_request() { # results cpus → CPU µs per request of each round
+    local -n results=$1 cpus=$2
+    for i in "${!results[@]}"; do
+        awk -v c="${cpus[$i]}" -v n="$(field "${results[$i]}" requests)" 'BEGIN { printf "%.1f\n", c / n }'
+    done
+}
 echo
-echo "throughput ratio service/ceiling: $ratio"
+echo "median over $RUNS rounds:"
+echo "  service  $(for r in "${reals[@]}"; do field "$r" rps; done | median) req/s, p99 $(for r in "${reals[@]}"; do field "$r" p99_ms; done | median) ms, CPU $(per_request reals real_cpus | median) µs/req"
+echo "  ceiling  $(for r in "${ceilings[@]}"; do field "$r" rps; done | median) req/s, p99 $(for r in "${ceilings[@]}"; do field "$r" p99_ms; done | median) ms, CPU $(per_request ceilings ceiling_cpus | median) µs/req"
+echo "throughput ratio service/ceiling: median $(printf '%s\n' "${ratios[@]}" | median) (rounds: ${ratios[*]})"
+echo "errors (connect, read, write, timeout) and non-2xx over all runs: $total_errors, $total_non2xx"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other processes share these $(nproc) cores)"
 echo "service RSS: $((rss_idle_kb / 1024)) MiB idle after one request, peak (VmHWM) $((rss_peak_kb / 1024)) MiB ($rss_peak_kb kB) under load"
 echo "service start → /ready: median ${startup_median} ms over $STARTS starts (${startups[*]} ms)"
