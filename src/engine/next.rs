@@ -74,6 +74,8 @@ struct Target<'kb> {
     id: &'kb str,
     level: Level,
     when: &'kb Cond,
+    /// `when` as alternatives of conjuncts (split at load).
+    alternatives: &'kb [Vec<Cond>],
     /// A floor that only applies at the current level: the level itself is the evidence.
     modifier: bool,
 }
@@ -151,16 +153,18 @@ pub fn next_questions<'kb>(
     let mut targets: Vec<Target<'kb>> = kb
         .rules
         .iter()
-        .filter(|r| !r.catch_all && r.level > level)
-        .filter(|r| !fired.iter().any(|f| std::ptr::eq(f.rule, *r)))
-        .map(|r| Target {
+        .zip(&kb.rule_alternatives)
+        .filter(|(r, _)| !r.catch_all && r.level > level)
+        .filter(|(r, _)| !fired.iter().any(|f| std::ptr::eq(f.rule, *r)))
+        .map(|(r, alternatives)| Target {
             id: &r.id,
             level: r.level,
             when: &r.when,
+            alternatives,
             modifier: false,
         })
         .collect();
-    for floor in &kb.floors {
+    for (floor, alternatives) in kb.floors.iter().zip(&kb.floor_alternatives) {
         let applies = match floor.only_at_level {
             Some(at) => at == level,
             None => floor.level > level,
@@ -170,19 +174,21 @@ pub fn next_questions<'kb>(
                 id: &floor.id,
                 level: floor.level,
                 when: &floor.when,
+                alternatives,
                 modifier: floor.only_at_level.is_some(),
             });
         }
     }
     // Follow-ups by branching: a question the knowledge base asks only after some answer
     // (`ask_when`, e.g. why someone cannot walk), now open, that a target reads.
+    let mut reads = Vec::new();
     for (id, def) in kb.vocabulary.codes.iter().enumerate() {
         let Some(when) = &def.ask_when else { continue };
         if matches!(when, Cond::Not(_) | Cond::Choice { negate: true, .. }) || !askable(id) {
             continue;
         }
         for target in &targets {
-            let mut reads = Vec::new();
+            reads.clear();
             codes_of(kb, target.when, &mut reads);
             if reads.contains(&id) {
                 push(&mut out, id, Reason::CouldRaiseLevel, target.id);
@@ -191,10 +197,8 @@ pub fn next_questions<'kb>(
     }
     let mut paths: Vec<Path<'kb>> = Vec::new();
     for (order, target) in targets.iter().enumerate() {
-        let mut alternatives = Vec::new();
-        alternatives_of(kb, target.when, &mut alternatives);
-        for alternative in alternatives {
-            if let Some(path) = path_of(kb, facts, target, alternative, order, &askable) {
+        for conjuncts in target.alternatives {
+            if let Some(path) = path_of(kb, facts, target, conjuncts, order, &askable, &mut reads) {
                 paths.push(path);
             }
         }
@@ -276,30 +280,6 @@ fn missing_that_hold(facts: &Facts<'_>, cond: &Cond, out: &mut Vec<CodeId>) {
     }
 }
 
-/// The alternatives a condition offers: an `any` (or a finding that is one) splits into
-/// its branches, anything else is one alternative.
-fn alternatives_of<'kb>(kb: &'kb KnowledgeBase, cond: &'kb Cond, out: &mut Vec<&'kb Cond>) {
-    match cond {
-        Cond::Any(list) => list.iter().for_each(|c| alternatives_of(kb, c, out)),
-        Cond::Finding(i) => match kb.findings.get(*i) {
-            Some(f) => alternatives_of(kb, &f.when, out),
-            None => out.push(cond),
-        },
-        _ => out.push(cond),
-    }
-}
-
-fn conjuncts_of<'kb>(kb: &'kb KnowledgeBase, cond: &'kb Cond, out: &mut Vec<&'kb Cond>) {
-    match cond {
-        Cond::All(list) => list.iter().for_each(|c| conjuncts_of(kb, c, out)),
-        Cond::Finding(i) => match kb.findings.get(*i) {
-            Some(f) if matches!(f.when, Cond::All(_)) => conjuncts_of(kb, &f.when, out),
-            _ => out.push(cond),
-        },
-        _ => out.push(cond),
-    }
-}
-
 /// `None` when nothing answered points to the alternative, or it cannot hold whatever is
 /// asked next (a false part whose questions are all answered, or one that only an
 /// answer's absence makes true).
@@ -307,19 +287,18 @@ fn path_of<'kb>(
     kb: &'kb KnowledgeBase,
     facts: &Facts<'_>,
     target: &Target<'kb>,
-    alternative: &'kb Cond,
+    conjuncts: &'kb [Cond],
     order: usize,
     askable: &impl Fn(CodeId) -> bool,
+    refs: &mut Vec<CodeId>,
 ) -> Option<Path<'kb>> {
-    let mut conjuncts = Vec::new();
-    conjuncts_of(kb, alternative, &mut conjuncts);
     let mut codes: Vec<CodeId> = Vec::new();
     let mut open_conjuncts = 0;
     // Evidence is a symptom or history answered (or implied) present, or a value the rule
     // looks for (a pulse over 130, both legs); answers in qualifier groups (age, sex,
     // onset) point only to emergency rules, and "not"-tests never point to a rule.
     let mut evidence = target.modifier;
-    for conjunct in &conjuncts {
+    for conjunct in conjuncts {
         if facts.eval(conjunct) {
             evidence |= facts.triggers(conjunct).into_iter().any(|id| {
                 let def = kb.vocabulary.code(id);
@@ -352,14 +331,14 @@ fn path_of<'kb>(
         ) {
             return None;
         }
-        let mut refs = Vec::new();
-        codes_of(kb, conjunct, &mut refs);
-        let open: Vec<CodeId> = refs.into_iter().filter(|id| askable(*id)).collect();
-        if open.is_empty() {
+        refs.clear();
+        codes_of(kb, conjunct, refs);
+        refs.retain(|id| askable(*id));
+        if refs.is_empty() {
             return None;
         }
         open_conjuncts += 1;
-        for id in open {
+        for &id in refs.iter() {
             if !codes.contains(&id) {
                 codes.push(id);
             }

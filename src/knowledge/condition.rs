@@ -2,7 +2,7 @@
 
 // The condition types live in the model (types there, behaviour here: one-way imports).
 pub use super::model::{CmpOp, Cond, NumRef, ScreenState};
-use super::model::{CodeId, Computed, Risk, ValueKind, Vocabulary};
+use super::model::{CodeId, Computed, Finding, Risk, ValueKind, Vocabulary};
 use super::raw::{RawCondition, RawUnscreened};
 
 /// Names a condition may refer to, besides vocabulary codes.
@@ -447,5 +447,43 @@ impl Cond {
             Cond::All(list) => list.iter().any(Cond::is_never),
             _ => false,
         }
+    }
+}
+
+/// `cond` as alternatives of conjuncts: an `any` (or a finding that is one) splits into its
+/// branches, and each branch's `all` (or a finding that is one) into its parts, in the order
+/// written. A rule holds when every conjunct of one alternative holds.
+pub fn alternatives(findings: &[Finding], cond: &Cond) -> Vec<Vec<Cond>> {
+    let mut branches = Vec::new();
+    branches_of(findings, cond, &mut branches);
+    branches
+        .into_iter()
+        .map(|branch| {
+            let mut conjuncts = Vec::new();
+            conjuncts_of(findings, branch, &mut conjuncts);
+            conjuncts.into_iter().cloned().collect()
+        })
+        .collect()
+}
+
+fn branches_of<'c>(findings: &'c [Finding], cond: &'c Cond, out: &mut Vec<&'c Cond>) {
+    match cond {
+        Cond::Any(list) => list.iter().for_each(|c| branches_of(findings, c, out)),
+        Cond::Finding(i) => match findings.get(*i) {
+            Some(f) => branches_of(findings, &f.when, out),
+            None => out.push(cond),
+        },
+        _ => out.push(cond),
+    }
+}
+
+fn conjuncts_of<'c>(findings: &'c [Finding], cond: &'c Cond, out: &mut Vec<&'c Cond>) {
+    match cond {
+        Cond::All(list) => list.iter().for_each(|c| conjuncts_of(findings, c, out)),
+        Cond::Finding(i) => match findings.get(*i) {
+            Some(f) if matches!(f.when, Cond::All(_)) => conjuncts_of(findings, &f.when, out),
+            _ => out.push(cond),
+        },
+        _ => out.push(cond),
     }
 }

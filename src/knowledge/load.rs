@@ -1212,6 +1212,14 @@ impl Compiler {
         self.at("startback.toml", "");
         let sb_sources = self.sources(&raw.startback.sources, &source_index);
 
+        let rule_alternatives = rules
+            .iter()
+            .map(|r| super::condition::alternatives(&findings, &r.when))
+            .collect();
+        let floor_alternatives = floors
+            .iter()
+            .map(|f| super::condition::alternatives(&findings, &f.when))
+            .collect();
         let kb = KnowledgeBase {
             version: raw.meta.version.clone(),
             digest,
@@ -1227,6 +1235,8 @@ impl Compiler {
             finding_order,
             counts,
             implications,
+            rule_alternatives,
+            floor_alternatives,
             rules,
             floors,
             causes,

@@ -808,6 +808,11 @@ pub struct KnowledgeBase {
     pub implications: Vec<Implication>,
     pub rules: Vec<Rule>,
     pub floors: Vec<Floor>,
+    /// Each rule's condition as alternatives of conjuncts (through findings), `rules` order:
+    /// what `next_questions` walks to see what could still raise the level, split once.
+    pub rule_alternatives: Vec<Vec<Vec<Cond>>>,
+    /// The same for `floors`.
+    pub floor_alternatives: Vec<Vec<Vec<Cond>>>,
     pub causes: Vec<Cause>,
     pub advice: Advice,
     pub medicines: Vec<Medicine>,
