@@ -8,6 +8,10 @@
 #   4. clients/typescript/src/intake-browser.ts: a keyboard-only walk to self_care, a
 #      saddle-numbness walk to the emergency screen, a Spanish walk; screenshots in
 #      target/browser/
+#   5. clients/typescript/src/lforms-roundtrip.ts: the FHIR Questionnaire rendered by NLM's
+#      LHC-Forms (npm `lforms`, served from node_modules on 127.0.0.1), filled through the
+#      page, its exported QuestionnaireResponse posted to $triage (benign -> self_care,
+#      saddle numbness -> emergency); screenshot in target/browser/lforms-questionnaire.png
 # The server is stopped on exit. Only 127.0.0.1 is contacted (and the package registries
 # while installing).
 set -euo pipefail
@@ -35,7 +39,8 @@ if [[ ! -x "$chromium" ]]; then
     apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
 fi
 "$chromium" --version 2>/dev/null || true
-if [[ ! -x "$bin/tsc" || ! -d "$root/clients/typescript/node_modules/puppeteer-core" ]]; then
+if [[ ! -x "$bin/tsc" || ! -d "$root/clients/typescript/node_modules/puppeteer-core" \
+    || ! -d "$root/clients/typescript/node_modules/lforms" ]]; then
     npm ci --prefix clients/typescript --no-audit --no-fund --loglevel=error
 fi
 
@@ -69,3 +74,7 @@ wait_ready "$port" "$server_pid" "$work/server.log" 60
 echo "== browser: headless Chromium walks through /intake/ =="
 (cd clients/typescript && INTAKE_URL="http://127.0.0.1:$port" CHROMIUM="$chromium" \
     node .build/intake-browser.js "$work")
+
+echo "== browser: LHC-Forms renders the FHIR Questionnaire; its QuestionnaireResponses go to \$triage =="
+(cd clients/typescript && TRIAGE_URL="http://127.0.0.1:$port" CHROMIUM="$chromium" \
+    node .build/lforms-roundtrip.js "$work")

@@ -334,8 +334,31 @@ async function fill(page: Page, q: Questionnaire, answers: Record<string, Answer
       await answer(page, item, value, input);
     }
   }
-  // Close any list left open by the last Tab.
-  await page.keyboard.press("Escape");
+  // Tab out of the last answer, so that LHC-Forms commits it (on blur) before the export.
+  await page.keyboard.press("Tab");
+  const filled = Object.keys(answers);
+  await page
+    .waitForFunction(
+      (codes) => {
+        const container = document.getElementById("formContainer");
+        if (!container || !window.LForms) return false;
+        const answered = new Set<string>();
+        const walk = (items: { linkId: string; answer?: unknown[]; item?: unknown[] }[] | undefined): void => {
+          for (const i of items ?? []) {
+            if (i.answer?.length) answered.add(i.linkId);
+            walk(i.item as typeof items);
+          }
+        };
+        const qr = window.LForms.Util.getFormFHIRData("QuestionnaireResponse", "R4", container) as {
+          item?: { linkId: string }[];
+        };
+        walk(qr.item);
+        return codes.every((c) => answered.has(c));
+      },
+      { timeout: 5_000, polling: 100 },
+      filled,
+    )
+    .catch(() => undefined); // checkExported names what is missing
 }
 
 async function exportResponse(page: Page): Promise<QuestionnaireResponse> {
@@ -355,7 +378,6 @@ function checkExported(qr: QuestionnaireResponse, answers: Record<string, Answer
   for (const i of flattenResponse(qr.item)) {
     if (i.answer?.length) got.set(i.linkId, i.answer);
   }
-  if (process.env.LFORMS_DEBUG) console.log(what, JSON.stringify([...got.entries()].map(([k, v]) => [k, v[0]?.valueCoding?.code ?? v[0]?.valueInteger])));
   for (const [code, value] of Object.entries(answers)) {
     const a = got.get(code);
     check(a !== undefined && a.length === 1, `${what}: the exported response has no answer for ${code}`);
