@@ -60,8 +60,9 @@ pub async fn triage(
     let (response, deprecation) =
         triage_body_with_headers(&state.kb, &state.texts, &body, accept_language)?;
     crate::http::observe::record_assessment(&req, &response);
-    // Sized for a typical assessment (11–16 KB) so the buffer is not regrown while writing.
-    let mut json = Vec::with_capacity(16 * 1024);
+    // Sized for a typical assessment (11–20 KB with next_questions) so the buffer is written
+    // once, not regrown and copied while writing.
+    let mut json = Vec::with_capacity(32 * 1024);
     serde_json::to_writer(&mut json, &response)
         .map_err(|_| ApiError::new(ErrorCode::Internal, "the assessment could not be written"))?;
     let mut ok = HttpResponse::Ok();

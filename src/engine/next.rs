@@ -17,9 +17,10 @@
 //! A question is asked once: any answer, `unknown` or `null` (declined) retires it, so the
 //! loop always ends. At an emergency level only what could make it more urgent is asked.
 
-use crate::knowledge::condition::{Cond, NumRef};
+use crate::knowledge::condition::Cond;
 use crate::knowledge::{
-    CodeId, Computed, KnowledgeBase, Level, MedStatus, QuestionReason, ValueKind, QUESTION_REASONS,
+    CodeId, Conjunct, KnowledgeBase, Level, MedStatus, QuestionReason, Split, ValueKind,
+    QUESTION_REASONS,
 };
 
 use super::facts::Facts;
@@ -73,9 +74,8 @@ pub struct NextQuestion<'kb> {
 struct Target<'kb> {
     id: &'kb str,
     level: Level,
-    when: &'kb Cond,
-    /// `when` as alternatives of conjuncts (split at load).
-    alternatives: &'kb [Vec<Cond>],
+    /// Its condition as alternatives of conjuncts, with what each part reads (split at load).
+    split: &'kb Split,
     /// A floor that only applies at the current level: the level itself is the evidence.
     modifier: bool,
 }
@@ -97,7 +97,7 @@ pub fn next_questions<'kb>(
     medications: &[MedicineResult<'kb>],
     causes: &[CauseResult<'kb>],
 ) -> Vec<NextQuestion<'kb>> {
-    let mut out: Vec<NextQuestion<'kb>> = Vec::new();
+    let mut out: Vec<NextQuestion<'kb>> = Vec::with_capacity(MAX_NEXT_QUESTIONS);
     if level == Level::EmergencyAmbulance {
         return out;
     }
@@ -113,6 +113,11 @@ pub fn next_questions<'kb>(
             if !id.is_empty() && !q.for_ids.contains(&id) {
                 q.for_ids.push(id);
             }
+            return;
+        }
+        // Later questions would be cut off; what they could change still reaches the
+        // questions already listed (above).
+        if out.len() >= MAX_NEXT_QUESTIONS {
             return;
         }
         out.push(NextQuestion {
@@ -153,18 +158,17 @@ pub fn next_questions<'kb>(
     let mut targets: Vec<Target<'kb>> = kb
         .rules
         .iter()
-        .zip(&kb.rule_alternatives)
+        .zip(&kb.rule_splits)
         .filter(|(r, _)| !r.catch_all && r.level > level)
         .filter(|(r, _)| !fired.iter().any(|f| std::ptr::eq(f.rule, *r)))
-        .map(|(r, alternatives)| Target {
+        .map(|(r, split)| Target {
             id: &r.id,
             level: r.level,
-            when: &r.when,
-            alternatives,
+            split,
             modifier: false,
         })
         .collect();
-    for (floor, alternatives) in kb.floors.iter().zip(&kb.floor_alternatives) {
+    for (floor, split) in kb.floors.iter().zip(&kb.floor_splits) {
         let applies = match floor.only_at_level {
             Some(at) => at == level,
             None => floor.level > level,
@@ -173,32 +177,28 @@ pub fn next_questions<'kb>(
             targets.push(Target {
                 id: &floor.id,
                 level: floor.level,
-                when: &floor.when,
-                alternatives,
+                split,
                 modifier: floor.only_at_level.is_some(),
             });
         }
     }
     // Follow-ups by branching: a question the knowledge base asks only after some answer
     // (`ask_when`, e.g. why someone cannot walk), now open, that a target reads.
-    let mut reads = Vec::new();
     for (id, def) in kb.vocabulary.codes.iter().enumerate() {
         let Some(when) = &def.ask_when else { continue };
         if matches!(when, Cond::Not(_) | Cond::Choice { negate: true, .. }) || !askable(id) {
             continue;
         }
         for target in &targets {
-            reads.clear();
-            codes_of(kb, target.when, &mut reads);
-            if reads.contains(&id) {
+            if target.split.reads.contains(&id) {
                 push(&mut out, id, Reason::CouldRaiseLevel, target.id);
             }
         }
     }
-    let mut paths: Vec<Path<'kb>> = Vec::new();
+    let mut paths: Vec<Path<'kb>> = Vec::with_capacity(targets.len());
     for (order, target) in targets.iter().enumerate() {
-        for conjuncts in target.alternatives {
-            if let Some(path) = path_of(kb, facts, target, conjuncts, order, &askable, &mut reads) {
+        for conjuncts in &target.split.alternatives {
+            if let Some(path) = path_of(kb, facts, target, conjuncts, order, &askable) {
                 paths.push(path);
             }
         }
@@ -231,11 +231,11 @@ pub fn next_questions<'kb>(
             let mut codes = Vec::new();
             if let Some(gate) = &c.cause.gate {
                 if !facts.eval(gate) {
-                    codes_of(kb, gate, &mut codes);
+                    kb.reads(gate, &mut codes);
                 }
             }
             for w in c.cause.support.iter().filter(|w| !facts.eval(&w.when)) {
-                codes_of(kb, &w.when, &mut codes);
+                kb.reads(&w.when, &mut codes);
             }
             for code in codes {
                 if askable(code) {
@@ -251,7 +251,6 @@ pub fn next_questions<'kb>(
             }
         }
     }
-    out.truncate(MAX_NEXT_QUESTIONS);
     out
 }
 
@@ -287,10 +286,9 @@ fn path_of<'kb>(
     kb: &'kb KnowledgeBase,
     facts: &Facts<'_>,
     target: &Target<'kb>,
-    conjuncts: &'kb [Cond],
+    conjuncts: &'kb [Conjunct],
     order: usize,
     askable: &impl Fn(CodeId) -> bool,
-    refs: &mut Vec<CodeId>,
 ) -> Option<Path<'kb>> {
     let mut codes: Vec<CodeId> = Vec::new();
     let mut open_conjuncts = 0;
@@ -298,7 +296,7 @@ fn path_of<'kb>(
     // looks for (a pulse over 130, both legs); answers in qualifier groups (age, sex,
     // onset) point only to emergency rules, and "not"-tests never point to a rule.
     let mut evidence = target.modifier;
-    for conjunct in conjuncts {
+    for Conjunct { when: conjunct, .. } in conjuncts {
         if facts.eval(conjunct) {
             evidence |= facts.triggers(conjunct).into_iter().any(|id| {
                 let def = kb.vocabulary.code(id);
@@ -319,7 +317,11 @@ fn path_of<'kb>(
     if !evidence {
         return None;
     }
-    for conjunct in conjuncts {
+    for Conjunct {
+        when: conjunct,
+        reads,
+    } in conjuncts
+    {
         if facts.eval(conjunct) {
             continue;
         }
@@ -331,18 +333,17 @@ fn path_of<'kb>(
         ) {
             return None;
         }
-        refs.clear();
-        codes_of(kb, conjunct, refs);
-        refs.retain(|id| askable(*id));
-        if refs.is_empty() {
-            return None;
-        }
-        open_conjuncts += 1;
-        for &id in refs.iter() {
+        let mut any_askable = false;
+        for &id in reads.iter().filter(|id| askable(**id)) {
+            any_askable = true;
             if !codes.contains(&id) {
                 codes.push(id);
             }
         }
+        if !any_askable {
+            return None;
+        }
+        open_conjuncts += 1;
     }
     Some(Path {
         id: target.id,
@@ -351,53 +352,4 @@ fn path_of<'kb>(
         order,
         codes,
     })
-}
-
-/// Every answer code a condition reads, through findings, counts, implications and
-/// computed numbers, in the order written (authors list the most telling first).
-fn codes_of(kb: &KnowledgeBase, cond: &Cond, out: &mut Vec<CodeId>) {
-    let add = |id: CodeId, out: &mut Vec<CodeId>| {
-        if !out.contains(&id) {
-            out.push(id);
-        }
-    };
-    match cond {
-        Cond::All(list) | Cond::Any(list) => list.iter().for_each(|c| codes_of(kb, c, out)),
-        Cond::Not(inner) => codes_of(kb, inner, out),
-        Cond::Present(id) => {
-            add(*id, out);
-            for imp in kb.implications.iter().filter(|i| i.code == *id) {
-                codes_of(kb, &imp.when, out);
-            }
-        }
-        Cond::Finding(i) => {
-            if let Some(f) = kb.findings.get(*i) {
-                codes_of(kb, &f.when, out);
-            }
-        }
-        Cond::Absent(id) | Cond::Missing(id) => add(*id, out),
-        Cond::Choice { code, .. } | Cond::SetContains { code, .. } => add(*code, out),
-        Cond::Compare { num, .. } => match num {
-            NumRef::Code(id) => add(*id, out),
-            NumRef::Count(i) => {
-                if let Some(c) = kb.counts.get(*i) {
-                    c.of.iter().for_each(|x| codes_of(kb, x, out));
-                }
-            }
-            NumRef::Computed(Computed::AgeAtOnset) => {
-                let known = &kb.vocabulary.well_known;
-                [
-                    known.first_episode,
-                    known.onset_days_ago,
-                    known.back_pain_onset_age,
-                ]
-                .into_iter()
-                .flatten()
-                .for_each(|id| add(id, out));
-            }
-            NumRef::Computed(_) => kb.startback.items.iter().for_each(|i| add(i.code, out)),
-        },
-        Cond::StartBackAtLeast(_) => kb.startback.items.iter().for_each(|i| add(i.code, out)),
-        Cond::Unscreened(_) => {}
-    }
 }

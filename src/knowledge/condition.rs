@@ -2,7 +2,9 @@
 
 // The condition types live in the model (types there, behaviour here: one-way imports).
 pub use super::model::{CmpOp, Cond, NumRef, ScreenState};
-use super::model::{CodeId, Computed, Finding, Risk, ValueKind, Vocabulary};
+use super::model::{
+    CodeId, Computed, Conjunct, Finding, KnowledgeBase, Risk, Split, ValueKind, Vocabulary,
+};
 use super::raw::{RawCondition, RawUnscreened};
 
 /// Names a condition may refer to, besides vocabulary codes.
@@ -446,6 +448,81 @@ impl Cond {
             Cond::Any(list) => list.is_empty() || list.iter().all(Cond::is_never),
             Cond::All(list) => list.iter().any(Cond::is_never),
             _ => false,
+        }
+    }
+}
+
+impl KnowledgeBase {
+    /// `cond` split into alternatives of conjuncts, with what each part reads.
+    pub fn split(&self, cond: &Cond) -> Split {
+        let mut reads = Vec::new();
+        self.reads(cond, &mut reads);
+        let alternatives = alternatives(&self.findings, cond)
+            .into_iter()
+            .map(|conjuncts| {
+                conjuncts
+                    .into_iter()
+                    .map(|when| {
+                        let mut reads = Vec::new();
+                        self.reads(&when, &mut reads);
+                        Conjunct { when, reads }
+                    })
+                    .collect()
+            })
+            .collect();
+        Split {
+            reads,
+            alternatives,
+        }
+    }
+
+    /// Every answer code a condition reads, through findings, counts, implications and
+    /// computed numbers, in the order written (authors list the most telling first), each
+    /// once; appended to `out`.
+    pub fn reads(&self, cond: &Cond, out: &mut Vec<CodeId>) {
+        let add = |id: CodeId, out: &mut Vec<CodeId>| {
+            if !out.contains(&id) {
+                out.push(id);
+            }
+        };
+        match cond {
+            Cond::All(list) | Cond::Any(list) => list.iter().for_each(|c| self.reads(c, out)),
+            Cond::Not(inner) => self.reads(inner, out),
+            Cond::Present(id) => {
+                add(*id, out);
+                for imp in self.implications.iter().filter(|i| i.code == *id) {
+                    self.reads(&imp.when, out);
+                }
+            }
+            Cond::Finding(i) => {
+                if let Some(f) = self.findings.get(*i) {
+                    self.reads(&f.when, out);
+                }
+            }
+            Cond::Absent(id) | Cond::Missing(id) => add(*id, out),
+            Cond::Choice { code, .. } | Cond::SetContains { code, .. } => add(*code, out),
+            Cond::Compare { num, .. } => match num {
+                NumRef::Code(id) => add(*id, out),
+                NumRef::Count(i) => {
+                    if let Some(c) = self.counts.get(*i) {
+                        c.of.iter().for_each(|x| self.reads(x, out));
+                    }
+                }
+                NumRef::Computed(Computed::AgeAtOnset) => {
+                    let known = &self.vocabulary.well_known;
+                    [
+                        known.first_episode,
+                        known.onset_days_ago,
+                        known.back_pain_onset_age,
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .for_each(|id| add(id, out));
+                }
+                NumRef::Computed(_) => self.startback.items.iter().for_each(|i| add(i.code, out)),
+            },
+            Cond::StartBackAtLeast(_) => self.startback.items.iter().for_each(|i| add(i.code, out)),
+            Cond::Unscreened(_) => {}
         }
     }
 }

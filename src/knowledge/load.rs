@@ -1212,15 +1212,7 @@ impl Compiler {
         self.at("startback.toml", "");
         let sb_sources = self.sources(&raw.startback.sources, &source_index);
 
-        let rule_alternatives = rules
-            .iter()
-            .map(|r| super::condition::alternatives(&findings, &r.when))
-            .collect();
-        let floor_alternatives = floors
-            .iter()
-            .map(|f| super::condition::alternatives(&findings, &f.when))
-            .collect();
-        let kb = KnowledgeBase {
+        let mut kb = KnowledgeBase {
             version: raw.meta.version.clone(),
             digest,
             title: raw.meta.title.clone(),
@@ -1235,8 +1227,8 @@ impl Compiler {
             finding_order,
             counts,
             implications,
-            rule_alternatives,
-            floor_alternatives,
+            rule_splits: Vec::new(),
+            floor_splits: Vec::new(),
             rules,
             floors,
             causes,
@@ -1264,6 +1256,9 @@ impl Compiler {
             },
             sources,
         };
+        // Split once the findings, counts and implications they read through are in place.
+        kb.rule_splits = kb.rules.iter().map(|r| kb.split(&r.when)).collect();
+        kb.floor_splits = kb.floors.iter().map(|f| kb.split(&f.when)).collect();
         for (at, message) in super::lifecycle::usage_problems(&kb) {
             self.file = "vocabulary.toml";
             self.item = at;

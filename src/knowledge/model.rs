@@ -808,11 +808,12 @@ pub struct KnowledgeBase {
     pub implications: Vec<Implication>,
     pub rules: Vec<Rule>,
     pub floors: Vec<Floor>,
-    /// Each rule's condition as alternatives of conjuncts (through findings), `rules` order:
-    /// what `next_questions` walks to see what could still raise the level, split once.
-    pub rule_alternatives: Vec<Vec<Vec<Cond>>>,
+    /// Each rule's condition split into alternatives of conjuncts, with the codes each part
+    /// reads, `rules` order: what `next_questions` walks to see what could still raise the
+    /// level, worked out once at load.
+    pub rule_splits: Vec<Split>,
     /// The same for `floors`.
-    pub floor_alternatives: Vec<Vec<Vec<Cond>>>,
+    pub floor_splits: Vec<Split>,
     pub causes: Vec<Cause>,
     pub advice: Advice,
     pub medicines: Vec<Medicine>,
@@ -820,6 +821,22 @@ pub struct KnowledgeBase {
     pub safety_net: Vec<SafetyBlock>,
     pub startback: StartBack,
     pub sources: Vec<Source>,
+}
+
+/// A condition as alternatives of conjuncts (it holds when every conjunct of one alternative
+/// holds), each part with the answer codes it reads.
+#[derive(Debug, Clone, Default)]
+pub struct Split {
+    /// Every code the whole condition reads, in the order written.
+    pub reads: Vec<CodeId>,
+    pub alternatives: Vec<Vec<Conjunct>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Conjunct {
+    pub when: Cond,
+    /// The codes `when` reads, in the order written.
+    pub reads: Vec<CodeId>,
 }
 
 impl KnowledgeBase {

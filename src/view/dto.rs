@@ -555,7 +555,8 @@ pub struct MedicineQuestionDto<'a> {
     /// The answer code a medicine option waits on.
     pub code: &'a str,
     /// The question to ask, in the response's language.
-    pub question: &'a str,
+    #[schema(value_type = String)]
+    pub question: JsonText<'a>,
     /// The medicine options (`medications[].option`) waiting on this answer.
     pub for_options: Vec<&'a str>,
     /// Review status of `question`.
@@ -1023,7 +1024,7 @@ impl<'a> TriageResponse<'a> {
                         }
                     })
                     .collect(),
-                medicine_questions: medicine_questions(kb, a, lang),
+                medicine_questions: medicine_questions(kb, a, texts, lang),
             },
             next_questions: a
                 .next_questions
@@ -1228,6 +1229,7 @@ fn least_reviewed(a: Review, b: Review) -> &'static str {
 fn medicine_questions<'a>(
     kb: &'a KnowledgeBase,
     a: &Assessment<'a>,
+    texts: &'a Texts,
     lang: &Lang<'a>,
 ) -> Vec<MedicineQuestionDto<'a>> {
     let mut asked: Vec<usize> = a
@@ -1249,7 +1251,7 @@ fn medicine_questions<'a>(
             );
             MedicineQuestionDto {
                 code: &def.code,
-                question,
+                question: texts.text(lang.code, question),
                 for_options: a
                     .medications
                     .iter()
