@@ -3,7 +3,7 @@
 //!
 //! Run with `cargo bench --bench engine`. Three requests are measured:
 //! - `minimal`: only the required answers (`age_years`, `sex`);
-//! - `full`: every vocabulary code answered with a valid value of its kind;
+//! - `full`: every active vocabulary code answered with a valid value of its kind;
 //! - `emergency`: the golden case `04_new_urinary_retention` (level `emergency`);
 //! - `sofa`: the golden case `01_lifted_sofa_spasm`, the body `scripts/bench-http.sh` sends.
 
@@ -24,11 +24,12 @@ use spasm_triage::view::dto::Texts;
 const EMERGENCY_CASE: &str = include_str!("../tests/cases/04_new_urinary_retention.json");
 const SOFA_CASE: &str = include_str!("../tests/cases/01_lifted_sofa_spasm.json");
 
-/// A valid value for every vocabulary code: tri `absent`, the middle of a numeric
-/// range (whole for integers), the first enum/set value, `helped` for responses.
+/// A valid value for every active vocabulary code (a deprecated code answered beside its
+/// replacement is refused): tri `absent`, the middle of a numeric range (whole for
+/// integers), the first enum/set value, `helped` for responses.
 fn full_request(kb: &KnowledgeBase) -> Value {
     let mut answers = Map::new();
-    for def in &kb.vocabulary.codes {
+    for def in kb.vocabulary.codes.iter().filter(|d| d.is_active()) {
         let value = match &def.kind {
             ValueKind::Tri => json!("absent"),
             ValueKind::Integer { min, max } => json!(((min + max) / 2.0).floor() as i64),

@@ -10,7 +10,9 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::model::{Catalog, KnowledgeBase, Review, Translation, ValueKind, RESPONSE_VALUES};
+use super::model::{
+    Catalog, KnowledgeBase, Review, SourcedTranslation, Translation, ValueKind, RESPONSE_VALUES,
+};
 
 /// The language every text is written in first.
 pub const SOURCE_LANGUAGE: &str = "en";
@@ -244,7 +246,7 @@ pub fn compile_catalogs(
             problem("", format!("language `{}` has two catalogs", raw.language));
             continue;
         }
-        let mut texts: HashMap<String, Translation> = HashMap::with_capacity(raw.texts.len());
+        let mut texts = HashMap::with_capacity_and_hasher(raw.texts.len(), Default::default());
         for t in raw.texts {
             let Some(source) = english.get(&t.key) else {
                 problem(
@@ -311,9 +313,33 @@ pub fn compile_catalogs(
                 }
             }
         }
+        // An English text reached under two keys (none today) is left to the key lookup.
+        let mut keys_at: HashMap<(usize, usize), usize> = HashMap::new();
+        for source in english.values() {
+            *keys_at
+                .entry((source.as_ptr() as usize, source.len()))
+                .or_default() += 1;
+        }
+        let by_source = texts
+            .keys()
+            .filter_map(|key| {
+                let source = *english.get(key)?;
+                let at = (source.as_ptr() as usize, source.len());
+                (keys_at.get(&at) == Some(&1)).then(|| {
+                    (
+                        at,
+                        SourcedTranslation {
+                            english: source.to_owned(),
+                            key: key.clone(),
+                        },
+                    )
+                })
+            })
+            .collect();
         catalogs.push(Catalog {
             language: raw.language,
             texts,
+            by_source,
         });
     }
     (catalogs, problems)

@@ -356,7 +356,7 @@ pub(crate) type CodeIndex = HashMap<String, CodeId, BuildHasherDefault<Fnv1a>>;
 
 /// 64-bit FNV-1a.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Fnv1a(u64);
+pub struct Fnv1a(u64);
 
 impl Default for Fnv1a {
     fn default() -> Fnv1a {
@@ -752,12 +752,37 @@ pub struct Translation {
 #[derive(Debug, Clone)]
 pub struct Catalog {
     pub language: String,
-    pub texts: HashMap<String, Translation>,
+    /// Key → translation. A response in this language looks up each of its texts here, so
+    /// FNV-1a as for [`CodeIndex`]: the keys come from the reviewed catalog, never a client.
+    pub texts: HashMap<String, Translation, BuildHasherDefault<Fnv1a>>,
+    /// The same translations found by where their English text lies in this knowledge base
+    /// (address and length), so a response finds each without building its key. Checked by
+    /// content on use: a copy of the knowledge base (other addresses) falls back to `texts`.
+    pub by_source: HashMap<(usize, usize), SourcedTranslation, BuildHasherDefault<Fnv1a>>,
+}
+
+/// Where to find the translation of one English text: its key in `texts`, with the English
+/// it translates (to check an address hit by content).
+#[derive(Debug, Clone)]
+pub struct SourcedTranslation {
+    pub english: String,
+    pub key: String,
 }
 
 impl Catalog {
     pub fn get(&self, key: &str) -> Option<&Translation> {
         self.texts.get(key)
+    }
+
+    /// The translation of the English text `english` of this knowledge base, by address.
+    pub fn by_source(&self, english: &str) -> Option<&Translation> {
+        if english.is_empty() {
+            return None;
+        }
+        self.by_source
+            .get(&(english.as_ptr() as usize, english.len()))
+            .filter(|s| s.english == english)
+            .and_then(|s| self.texts.get(&s.key))
     }
 }
 

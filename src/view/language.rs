@@ -76,6 +76,9 @@ impl<'a> Lang<'a> {
         let Some(catalog) = self.catalog else {
             return (english, review);
         };
+        if let Some(t) = catalog.by_source(english) {
+            return (&t.text, t.review);
+        }
         let key = key();
         match catalog.get(&key) {
             Some(t) => (&t.text, t.review),
