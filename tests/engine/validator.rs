@@ -464,3 +464,31 @@ fn a_catalog_that_uses_care_words_must_translate_them() {
         "must translate every one",
     );
 }
+
+#[test]
+fn a_translation_is_found_by_its_english_text_only_where_that_text_lies() {
+    let kb = crate::support::kb();
+    let es = kb
+        .languages
+        .iter()
+        .find(|c| c.language == "es")
+        .expect("a Spanish catalog");
+    let code = kb
+        .vocabulary
+        .codes
+        .iter()
+        .find(|d| d.code == "saddle_numbness")
+        .expect("saddle_numbness");
+    let by_key = es
+        .get("code.saddle_numbness.question")
+        .expect("a Spanish saddle_numbness question");
+    assert_ne!(by_key.text, code.question);
+    assert_eq!(
+        es.by_source(&code.question).map(|t| t.text.as_str()),
+        Some(by_key.text.as_str())
+    );
+    // The same words elsewhere (a copy of the knowledge base) are left to the key lookup.
+    let copy = code.question.clone();
+    assert!(es.by_source(&copy).is_none());
+    assert!(es.by_source("").is_none());
+}
