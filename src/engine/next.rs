@@ -195,8 +195,14 @@ pub fn next_questions<'kb>(
             }
         }
     }
+    // With the list already full, a target matters only if it reads a listed question (it
+    // may add to what that answer could change); paths keep their order either way.
+    let full = out.len() >= MAX_NEXT_QUESTIONS;
     let mut paths: Vec<Path<'kb>> = Vec::with_capacity(targets.len());
     for (order, target) in targets.iter().enumerate() {
+        if full && !out.iter().any(|q| target.split.reads.contains(&q.code)) {
+            continue;
+        }
         for conjuncts in &target.split.alternatives {
             if let Some(path) = path_of(kb, facts, target, conjuncts, order, &askable) {
                 paths.push(path);
