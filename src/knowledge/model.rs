@@ -749,7 +749,7 @@ pub struct Translation {
 }
 
 /// One language (`config/rules/i18n/<language>.toml`)'s translations, by key.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Catalog {
     pub language: String,
     /// Key → translation. A response in this language looks up each of its texts here, so
@@ -757,7 +757,7 @@ pub struct Catalog {
     pub texts: HashMap<String, Translation, BuildHasherDefault<Fnv1a>>,
     /// The same translations found by where their English text lies in this knowledge base
     /// (address and length), so a response finds each without building its key. Checked by
-    /// content on use: a copy of the knowledge base (other addresses) falls back to `texts`.
+    /// content on use; empty in a copy (see `Clone`), which finds everything in `texts`.
     pub by_source: HashMap<(usize, usize), SourcedTranslation, BuildHasherDefault<Fnv1a>>,
 }
 
@@ -767,6 +767,18 @@ pub struct Catalog {
 pub struct SourcedTranslation {
     pub english: String,
     pub key: String,
+}
+
+/// A copy's English texts lie elsewhere, and the original's addresses could later hold other
+/// texts: a copy finds its translations by key only.
+impl Clone for Catalog {
+    fn clone(&self) -> Catalog {
+        Catalog {
+            language: self.language.clone(),
+            texts: self.texts.clone(),
+            by_source: HashMap::default(),
+        }
+    }
 }
 
 impl Catalog {

@@ -492,3 +492,21 @@ fn a_translation_is_found_by_its_english_text_only_where_that_text_lies() {
     assert!(es.by_source(&copy).is_none());
     assert!(es.by_source("").is_none());
 }
+
+#[test]
+fn a_copy_of_the_knowledge_base_finds_its_translations_by_key() {
+    let copy = crate::support::kb().clone();
+    let es = copy
+        .languages
+        .iter()
+        .find(|c| c.language == "es")
+        .expect("a Spanish catalog");
+    let code = copy
+        .vocabulary
+        .codes
+        .iter()
+        .find(|d| d.code == "saddle_numbness")
+        .expect("saddle_numbness");
+    assert!(es.by_source(&code.question).is_none());
+    assert!(es.get("code.saddle_numbness.question").is_some());
+}
