@@ -204,6 +204,13 @@ pub fn compile_catalogs(
     files: &[(String, String)],
 ) -> (Vec<Catalog>, Vec<(String, String, String)>) {
     let english: HashMap<String, &str> = english_texts(kb).into_iter().collect();
+    // An English text reached under two keys (none today) is left to the key lookup.
+    let mut keys_at: HashMap<(usize, usize), usize> = HashMap::new();
+    for source in english.values() {
+        *keys_at
+            .entry((source.as_ptr() as usize, source.len()))
+            .or_default() += 1;
+    }
     let mut catalogs: Vec<Catalog> = Vec::new();
     let mut problems = Vec::new();
     let mut names: Vec<&(String, String)> = files
@@ -312,13 +319,6 @@ pub fn compile_catalogs(
                     }
                 }
             }
-        }
-        // An English text reached under two keys (none today) is left to the key lookup.
-        let mut keys_at: HashMap<(usize, usize), usize> = HashMap::new();
-        for source in english.values() {
-            *keys_at
-                .entry((source.as_ptr() as usize, source.len()))
-                .or_default() += 1;
         }
         let by_source = texts
             .keys()

@@ -862,7 +862,7 @@ pub struct KnowledgeBase {
 
 /// A condition as alternatives of conjuncts (it holds when every conjunct of one alternative
 /// holds), each part with the answer codes it reads.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Split {
     /// Every code the whole condition reads, in the order written.
     pub reads: Vec<CodeId>,

@@ -465,30 +465,35 @@ fn a_catalog_that_uses_care_words_must_translate_them() {
     );
 }
 
-#[test]
-fn a_translation_is_found_by_its_english_text_only_where_that_text_lies() {
-    let kb = crate::support::kb();
+/// The Spanish catalog of `kb` and `kb`'s own English saddle-numbness question.
+fn spanish_and_saddle_question(
+    kb: &spasm_triage::knowledge::KnowledgeBase,
+) -> (&spasm_triage::knowledge::Catalog, &str) {
     let es = kb
         .languages
         .iter()
         .find(|c| c.language == "es")
         .expect("a Spanish catalog");
-    let code = kb
+    let id = kb
         .vocabulary
-        .codes
-        .iter()
-        .find(|d| d.code == "saddle_numbness")
+        .lookup("saddle_numbness")
         .expect("saddle_numbness");
+    (es, &kb.vocabulary.code(id).question)
+}
+
+#[test]
+fn a_translation_is_found_by_its_english_text_only_where_that_text_lies() {
+    let (es, question) = spanish_and_saddle_question(crate::support::kb());
     let by_key = es
         .get("code.saddle_numbness.question")
         .expect("a Spanish saddle_numbness question");
-    assert_ne!(by_key.text, code.question);
+    assert_ne!(by_key.text, question);
     assert_eq!(
-        es.by_source(&code.question).map(|t| t.text.as_str()),
+        es.by_source(question).map(|t| t.text.as_str()),
         Some(by_key.text.as_str())
     );
     // The same words elsewhere (a copy of the knowledge base) are left to the key lookup.
-    let copy = code.question.clone();
+    let copy = question.to_owned();
     assert!(es.by_source(&copy).is_none());
     assert!(es.by_source("").is_none());
 }
@@ -496,17 +501,7 @@ fn a_translation_is_found_by_its_english_text_only_where_that_text_lies() {
 #[test]
 fn a_copy_of_the_knowledge_base_finds_its_translations_by_key() {
     let copy = crate::support::kb().clone();
-    let es = copy
-        .languages
-        .iter()
-        .find(|c| c.language == "es")
-        .expect("a Spanish catalog");
-    let code = copy
-        .vocabulary
-        .codes
-        .iter()
-        .find(|d| d.code == "saddle_numbness")
-        .expect("saddle_numbness");
-    assert!(es.by_source(&code.question).is_none());
+    let (es, question) = spanish_and_saddle_question(&copy);
+    assert!(es.by_source(question).is_none());
     assert!(es.get("code.saddle_numbness.question").is_some());
 }
